@@ -1,0 +1,1 @@
+//! Synchronous rtnetlink access: what links, addresses and routes a namespace holds, and changes to them.

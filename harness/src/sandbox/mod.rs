@@ -1,0 +1,1 @@
+//! Throwaway namespaces for plugins to run in, and what the kernel shows of them.
