@@ -5,6 +5,7 @@
 //! kernel shows) -> `suite` (cases, checks, verdicts) -> `report`.
 //! `netlink` is the kernel access the sandbox and the reference plugins share.
 
+pub mod cli;
 pub mod netlink;
 pub mod runtime;
 pub mod sandbox;

@@ -226,6 +226,12 @@ impl Runtime {
         trace: &mut Vec<Call>,
     ) -> Result<Value, ListError> {
         let version = network.version();
+        // R-ADD-2: a missing executable fails the ADD before any plugin runs,
+        // rather than halfway through the list.
+        for (index, plugin) in network.plugins.iter().enumerate() {
+            find_plugin(plugin.plugin_type(), &self.cni_path)
+                .map_err(|error| ListError::Find { index, error })?;
+        }
         let mut prev: Option<Value> = None;
         for index in 0..network.plugins.len() {
             let parts = self.parts(Command::Add, Some(attachment), prev.as_ref());

@@ -13,7 +13,7 @@ pub mod version_info;
 pub use command::Command;
 pub use conf::{ConfError, NetworkConfig, PluginConf};
 pub use error::{CodeClass, ErrorObject, WellKnown};
-pub use result::CniResult;
+pub use result::{CniResult, Result100};
 pub use rule::Level;
 pub use version::Version;
 pub use version_info::VersionInfo;
