@@ -1,0 +1,3 @@
+//! Integration tests of the reference plugins: one binary, one module per
+//! area. Plugins run in throwaway namespaces; the kernel state they leave is
+//! checked, not only their exit status.
