@@ -6,6 +6,7 @@
 //! `netlink` is the kernel access the sandbox and the reference plugins share.
 
 pub mod cli;
+pub mod fuzz;
 pub mod netlink;
 pub mod runtime;
 pub mod sandbox;
