@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod exec;
+mod netlink;
 mod properties;
 mod runtime;
 mod support;
