@@ -11,3 +11,4 @@ pub mod netlink;
 pub mod runtime;
 pub mod sandbox;
 pub mod spec;
+pub mod suite;

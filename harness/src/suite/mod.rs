@@ -1,0 +1,14 @@
+//! The conformance suite: cases loaded from data, the plan, the runner that
+//! executes each case instance in its own sandbox, the named checks, and
+//! verdicts graded by the catalogue.
+
+pub mod case;
+pub mod checks;
+pub mod plan;
+pub mod role;
+pub mod verdict;
+
+pub use case::Case;
+pub use plan::{Instance, Selection};
+pub use role::Role;
+pub use verdict::{CaseResult, Exchange, Finding, Summary, Verdict};
