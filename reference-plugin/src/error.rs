@@ -23,6 +23,8 @@ pub mod code {
     pub const CHECK_FAILED: u32 = 104;
     /// An address is taken, or the attachment already holds one.
     pub const ADDRESS_TAKEN: u32 = 105;
+    /// A chained plugin found no `CNI_IFNAME` to adjust.
+    pub const NO_SUCH_INTERFACE: u32 = 106;
     /// A failure that a fault switch injected on purpose.
     pub const INJECTED: u32 = 110;
 }
@@ -128,6 +130,9 @@ pub enum PluginError {
     Config(#[from] ConfigError),
     #[error("interface {name:?} already exists in the container")]
     InterfaceExists { name: String },
+    /// A netlink request the kernel refused; its text names the request.
+    #[error(transparent)]
+    Netlink(#[from] cnitest::netlink::Error),
     #[error("failed to {action}")]
     Kernel {
         action: String,
@@ -151,6 +156,8 @@ pub enum PluginError {
     Unavailable(String),
     #[error("check failed: {0}")]
     CheckFailed(String),
+    #[error("interface {name:?} not found in the container")]
+    NoSuchInterface { name: String },
     #[error(transparent)]
     Convert(#[from] ConvertError),
     #[error("{0} (injected by a fault switch)")]
@@ -193,7 +200,7 @@ impl PluginError {
             PluginError::Config(_) => WellKnown::InvalidNetworkConfig.code(),
             PluginError::Unavailable(_) => WellKnown::PluginNotAvailable.code(),
             PluginError::InterfaceExists { .. } => code::INTERFACE_EXISTS,
-            PluginError::Kernel { .. } => code::KERNEL,
+            PluginError::Kernel { .. } | PluginError::Netlink(_) => code::KERNEL,
             PluginError::Delegate(DelegateError::Failed { error, .. }) => {
                 // The delegate's own code travels up unchanged: the runtime
                 // must see "no free address" or "try again later" as such.
@@ -203,6 +210,7 @@ impl PluginError {
             PluginError::NoFreeAddress { .. } => code::NO_FREE_ADDRESS,
             PluginError::AddressTaken(_) => code::ADDRESS_TAKEN,
             PluginError::CheckFailed(_) => code::CHECK_FAILED,
+            PluginError::NoSuchInterface { .. } => code::NO_SUCH_INTERFACE,
             PluginError::Injected(_) => code::INJECTED,
         }
     }

@@ -7,9 +7,15 @@
 //! for every plugin), `error` maps failures to the spec's codes, and each
 //! plugin has one file per command.
 
+pub mod delegate;
 pub mod dns;
 pub mod error;
 pub mod faults;
 pub mod fields;
+pub mod interface;
 pub mod ipam;
+pub mod link_settings;
+pub mod netns;
+pub mod promisc;
 pub mod skel;
+pub mod tuning;

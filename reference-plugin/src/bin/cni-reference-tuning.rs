@@ -1,1 +1,7 @@
-fn main() {}
+//! `cni-reference-tuning`: the chained reference plugin.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cni_reference_plugins::skel::main(&cni_reference_plugins::tuning::Tuning)
+}

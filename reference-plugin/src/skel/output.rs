@@ -90,7 +90,7 @@ fn write(
         }
         Reply::Done => Ok(0),
         Reply::Error(err) => {
-            writeln!(stderr, "{}: {command_name} failed: {err}", kind.name())?;
+            writeln!(stderr, "{}: {command_name}: {err}", kind.name())?;
             let object = error_object(&err, &cni_version, &faults);
             let value = serde_json::to_value(&object).unwrap_or(Value::Null);
             if faults.has(Fault::ErrorOnStderr) {
@@ -264,7 +264,10 @@ mod tests {
         let v: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["code"], 6);
         assert_eq!(v["cniVersion"], "0.4.0");
-        assert!(err.contains("failed"), "{err}");
+        assert!(
+            err.contains("cni-reference: ADD: failed to decode"),
+            "{err}"
+        );
     }
 
     #[test]
