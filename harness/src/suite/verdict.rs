@@ -117,6 +117,8 @@ pub struct CaseResult {
     pub duration: Duration,
     /// How to enter the sandbox kept by `--keep-failed`.
     pub kept: Option<String>,
+    /// A command that runs this case again, alone.
+    pub reproduce: String,
 }
 
 /// Grades findings: a MUST finding fails, a SHOULD one warns (fails under
