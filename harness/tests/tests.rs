@@ -2,6 +2,7 @@
 
 mod exec;
 mod netlink;
+mod observe;
 mod properties;
 mod runtime;
 mod support;

@@ -22,3 +22,5 @@ pub use mount::{NETNS_DIR, state_dirs};
 pub use netns::{NsId, NsKind};
 pub use procs::Killed;
 pub use run::{RUN_ROOT_ENV, current_dir as run_dir, default_root};
+
+pub mod observe;
