@@ -1,0 +1,25 @@
+//! Helpers shared by the tests: namespaces, plugin runs, kernel state.
+
+pub mod kernel;
+pub mod ns;
+pub mod run;
+pub mod world;
+
+pub use run::{Bin, Invocation, Output};
+pub use world::{Att, World, with_faults, with_prev};
+
+use cnitest::spec::Version;
+
+/// Versions with CHECK.
+pub fn has_check(v: Version) -> bool {
+    v >= Version::V0_4_0
+}
+
+/// The tests need root (namespaces, links). Without it they fail loudly:
+/// a skipped kernel test must never pass in silence.
+pub fn require_root() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "these tests make network namespaces and need root"
+    );
+}
