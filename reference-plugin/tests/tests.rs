@@ -3,6 +3,8 @@
 //! checked, not only their exit status. They need root.
 
 mod common;
+mod concurrency;
 mod interface;
 mod ipam;
 mod skel;
+mod tuning;
