@@ -4,6 +4,7 @@
 
 mod common;
 mod concurrency;
+mod faults;
 mod interface;
 mod ipam;
 mod skel;

@@ -236,7 +236,12 @@ fn check_name(config: &Map<String, Value>) -> Result<(), PluginError> {
 
 /// The `check-crashes` switch: death by SIGSEGV.
 fn crash() -> ! {
-    let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSEGV);
+    use nix::sys::signal::{SigHandler, Signal, raise, signal};
+    // The Rust runtime handles SIGSEGV to report stack overflows; the
+    // default action is wanted here.
+    // SAFETY: no handler is installed, the default disposition is restored.
+    let _ = unsafe { signal(Signal::SIGSEGV, SigHandler::SigDfl) };
+    let _ = raise(Signal::SIGSEGV);
     std::process::abort()
 }
 

@@ -14,12 +14,3 @@ use cnitest::spec::Version;
 pub fn has_check(v: Version) -> bool {
     v >= Version::V0_4_0
 }
-
-/// The tests need root (namespaces, links). Without it they fail loudly:
-/// a skipped kernel test must never pass in silence.
-pub fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "these tests make network namespaces and need root"
-    );
-}

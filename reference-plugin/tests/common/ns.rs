@@ -19,6 +19,7 @@ pub struct Namespaces {
 impl Namespaces {
     /// A host and one container, `c0`.
     pub fn new() -> Namespaces {
+        require_root();
         let prefix = format!(
             "cnitref-{}-{}",
             std::process::id(),
@@ -54,6 +55,15 @@ impl Namespaces {
         del(name);
         self.containers.retain(|c| c != name);
     }
+}
+
+/// The tests need root (namespaces, links). Without it they fail loudly:
+/// a skipped kernel test must never pass in silence.
+fn require_root() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "these tests make network namespaces and need root"
+    );
 }
 
 /// `CNI_NETNS` for a namespace `ip netns` made.
