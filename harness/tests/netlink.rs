@@ -303,6 +303,11 @@ fn the_kernels_link_local_address_is_recognised() {
         .expect("the kernel gives an up link an IPv6 link-local address");
     assert!(link_local.is_kernel_link_local(), "{link_local:?}");
     assert_eq!(link_local.scope, Scope::LINK);
+    // Made, by default, from the link's MAC.
+    let mac: MacAddr = named(&handle, "ll0").mac.unwrap().parse().unwrap();
+    assert!(link_local.is_eui64_link_local(&mac), "{link_local:?} {mac}");
+    let other: MacAddr = named(&handle, "ll1").mac.unwrap().parse().unwrap();
+    assert!(!link_local.is_eui64_link_local(&other));
 }
 
 /// A namespace with veth `eth0` up, holding 10.1.0.2/24 and fd00:1::2/64.

@@ -9,7 +9,7 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use super::error::Error;
 use super::socket::Handle;
-use super::types::{Family, Scope};
+use super::types::{Family, MacAddr, Scope};
 
 /// An address configured on a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,23 +33,25 @@ impl Address {
     /// `IFAPROT_KERNEL_LL`: a link-local address the kernel generated.
     pub const PROTO_KERNEL_LL: u8 = 3;
     pub const FLAG_TENTATIVE: u32 = 0x40;
-    pub const FLAG_PERMANENT: u32 = 0x80;
 
     /// An IPv6 link-local address the kernel made by itself when the link
-    /// came up. Kernels before 6.3 do not say who made an address, so there
-    /// a permanent `fe80::/64` address counts as the kernel's.
+    /// came up, as the kernel says (`IFA_PROTO`, since Linux 6.3). Older
+    /// kernels do not say; see `is_eui64_link_local` for a guess.
     pub fn is_kernel_link_local(&self) -> bool {
+        self.protocol == Address::PROTO_KERNEL_LL
+    }
+
+    /// An `fe80::/64` address whose interface identifier is the EUI-64 of
+    /// `mac`: what the kernel makes in its default address generation mode.
+    pub fn is_eui64_link_local(&self, mac: &MacAddr) -> bool {
         let IpNet::V6(net) = self.address else {
             return false;
         };
-        if !net.addr().is_unicast_link_local() {
-            return false;
-        }
-        match self.protocol {
-            Address::PROTO_KERNEL_LL => true,
-            0 => net.prefix_len() == 64 && self.flags & Address::FLAG_PERMANENT != 0,
-            _ => false,
-        }
+        let m = mac.0;
+        let eui64 = [m[0] ^ 0x02, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]];
+        net.prefix_len() == 64
+            && net.addr().is_unicast_link_local()
+            && net.addr().octets()[8..] == eui64
     }
 }
 

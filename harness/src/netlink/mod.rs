@@ -8,6 +8,7 @@
 //! ([`Error::is_exists`]) apart.
 
 mod address;
+mod create;
 mod error;
 mod link;
 mod netns;
@@ -16,8 +17,9 @@ mod socket;
 mod types;
 
 pub use address::Address;
+pub use create::{Bridge, Macvlan, MacvlanMode, Veth};
 pub use error::{Error, ErrorKind};
-pub use link::{Bridge, Link, LinkRef, Macvlan, MacvlanMode, OperState, Veth, VethPeer};
+pub use link::{Link, LinkRef, OperState, VethPeer};
 pub use netns::new_netns;
 pub use route::{NextHop, Protocol, Route, RouteSpec, RouteType, table_name};
 pub use socket::Handle;

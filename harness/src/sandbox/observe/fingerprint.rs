@@ -24,7 +24,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use super::files::FileFacts;
-use crate::netlink::{self, Address, Handle, Link, Protocol, Route};
+use crate::netlink::{self, Address, Handle, Link, MacAddr, Protocol, Route};
 
 /// What the kernel (and, where the sandbox adds them, the firewall and the
 /// plugin's state files) holds in one network namespace.
@@ -154,9 +154,13 @@ impl Fingerprint {
             })
             .collect();
 
+        let macs: BTreeMap<u32, MacAddr> = links
+            .iter()
+            .filter_map(|l| Some((l.index, l.mac.as_deref()?.parse().ok()?)))
+            .collect();
         let addresses_facts = addresses
             .iter()
-            .filter(|a| !a.is_kernel_link_local())
+            .filter(|a| !is_kernel_link_local(a, &macs))
             .map(|a| AddressFacts {
                 link: name(a.index),
                 address: a.address,
@@ -197,6 +201,16 @@ impl Fingerprint {
     }
 }
 
+/// The kernel says so (Linux 6.3 on); before, an address it would have
+/// made from the link's MAC is taken for the kernel's.
+fn is_kernel_link_local(address: &Address, macs: &BTreeMap<u32, MacAddr>) -> bool {
+    address.is_kernel_link_local()
+        || (address.protocol == 0
+            && macs
+                .get(&address.index)
+                .is_some_and(|mac| address.is_eui64_link_local(mac)))
+}
+
 /// Routes the kernel makes by itself from addresses and links; see the
 /// module's notes.
 fn is_kernel_noise(route: &Route) -> bool {
@@ -209,4 +223,136 @@ fn is_kernel_noise(route: &Route) -> bool {
     // fe80::/64 exactly: the prefix route of the kernel's link-local addresses.
     matches!(route.dst, IpNet::V6(net)
         if net.prefix_len() == 64 && net.addr().segments()[..4] == [0xfe80, 0, 0, 0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netlink::{Family, OperState, RouteType, Scope};
+
+    fn link(index: u32, name: &str) -> Link {
+        Link {
+            index,
+            name: name.into(),
+            kind: Some("veth".into()),
+            mac: Some("0a:58:0a:01:00:02".into()),
+            mtu: 1500,
+            up: true,
+            oper_state: OperState::Up,
+            master: None,
+            link: None,
+            link_netnsid: None,
+        }
+    }
+
+    fn address(text: &str, protocol: u8, flags: u32) -> Address {
+        let address: IpNet = text.parse().unwrap();
+        Address {
+            index: 2,
+            address,
+            family: Family::of(address.addr()),
+            scope: Scope::LINK,
+            flags,
+            protocol,
+        }
+    }
+
+    fn route(dst: &str, table: u32, protocol: Protocol) -> Route {
+        let dst: IpNet = dst.parse().unwrap();
+        Route {
+            family: Family::of(dst.addr()),
+            table,
+            dst,
+            gateway: None,
+            oif: Some(2),
+            priority: Some(256),
+            scope: Scope::UNIVERSE,
+            protocol,
+            kind: RouteType::UNICAST,
+            prefsrc: None,
+            mtu: None,
+            advmss: None,
+            nexthops: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn kernel_link_local_addresses_are_left_out_and_chosen_ones_kept() {
+        let fingerprint = Fingerprint::from_kernel(
+            &[link(2, "eth0")],
+            &[
+                // The kernel says it made this one.
+                address("fe80::1234/64", Address::PROTO_KERNEL_LL, 0x80),
+                // A kernel that does not say: the EUI-64 of eth0's MAC.
+                address("fe80::858:aff:fe01:2/64", 0, 0x80),
+                // Added by a plugin on purpose.
+                address("fe80::99/64", 0, 0x80),
+                address("fe80::858:aff:fe01:2/128", 0, 0x80),
+            ],
+            &[],
+        );
+        let kept: Vec<String> = fingerprint
+            .addresses
+            .iter()
+            .map(|a| a.address.to_string())
+            .collect();
+        assert_eq!(kept, ["fe80::99/64", "fe80::858:aff:fe01:2/128"]);
+    }
+
+    #[test]
+    fn kernel_routes_mirroring_addresses_are_left_out_and_chosen_ones_kept() {
+        let fingerprint = Fingerprint::from_kernel(
+            &[link(2, "eth0")],
+            &[],
+            &[
+                route("fe80::/64", Route::TABLE_MAIN, Protocol::KERNEL),
+                route("10.1.0.2/32", Route::TABLE_LOCAL, Protocol::KERNEL),
+                route("ff00::/8", Route::TABLE_LOCAL, Protocol::KERNEL),
+                route("10.1.0.0/24", Route::TABLE_MAIN, Protocol::KERNEL),
+                route("fe80::/64", Route::TABLE_MAIN, Protocol::BOOT),
+                route("192.0.2.1/32", Route::TABLE_LOCAL, Protocol::BOOT),
+            ],
+        );
+        let kept: Vec<String> = fingerprint
+            .routes
+            .iter()
+            .map(|r| format!("{} {} {}", r.table, r.dst, r.protocol))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                "254 10.1.0.0/24 kernel",
+                "254 fe80::/64 boot",
+                "255 192.0.2.1/32 boot"
+            ]
+        );
+        assert!(
+            fingerprint
+                .routes
+                .iter()
+                .all(|r| r.dev.as_deref() == Some("eth0"))
+        );
+    }
+
+    #[test]
+    fn peers_and_masters_are_named_and_other_namespaces_only_noted() {
+        let mut host_end = link(2, "veth0");
+        host_end.link = Some(7);
+        host_end.link_netnsid = Some(0);
+        host_end.master = Some(3);
+        let mut bridge = link(3, "cni0");
+        bridge.kind = Some("bridge".into());
+        let mut macvlan = link(4, "mv0");
+        macvlan.kind = Some("macvlan".into());
+        macvlan.link = Some(2);
+        let fingerprint = Fingerprint::from_kernel(&[host_end, bridge, macvlan], &[], &[]);
+        let veth = &fingerprint.links["veth0"];
+        assert_eq!(veth.peer, Some(LinkEnd::Elsewhere));
+        assert_eq!(veth.master.as_deref(), Some("cni0"));
+        assert_eq!(veth.parent, None);
+        assert_eq!(
+            fingerprint.links["mv0"].parent,
+            Some(LinkEnd::Here("veth0".into()))
+        );
+    }
 }

@@ -241,14 +241,19 @@ fn check_ips(result: &Result100, namespaces: &Namespaces<'_>, found: &mut Vec<Mi
         let Some(link) = state.link(&interface.name) else {
             continue;
         };
-        let configured: Vec<IpNet> = state
+        let on_link: Vec<&Address> = state
             .addresses
             .iter()
-            .filter(|a| a.index == link.index && !a.is_kernel_link_local())
-            .filter(|a| same_family(a.address.addr(), ip.address.addr()))
-            .map(|a| a.address)
+            .filter(|a| a.index == link.index)
             .collect();
-        if !configured.contains(&ip.address) {
+        if !on_link.iter().any(|a| a.address == ip.address) {
+            // The kernel's own link-local addresses would only clutter this.
+            let configured: Vec<IpNet> = on_link
+                .iter()
+                .filter(|a| !a.is_kernel_link_local())
+                .filter(|a| same_family(a.address.addr(), ip.address.addr()))
+                .map(|a| a.address)
+                .collect();
             let has = if configured.is_empty() {
                 "none".to_owned()
             } else {
