@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use cnitest::spec::Version;
 
 use crate::common::kernel;
-use crate::common::{Att, Bin, World};
+use crate::common::{Att, Bin, HOST, World};
 
 const PARALLEL: usize = 20;
 
@@ -22,9 +22,9 @@ fn parallel_adds_get_distinct_addresses() {
             id: format!("ctr{i}"),
             ifname: "eth0".to_owned(),
             netns: if i == 0 {
-                world.ns.container().to_owned()
+                world.att().netns
             } else {
-                world.ns.add_container()
+                world.add_container()
             },
         })
         .collect();
@@ -49,14 +49,14 @@ fn parallel_adds_get_distinct_addresses() {
         assert_eq!(addresses.len(), PARALLEL, "{addresses:?}");
     }
     assert_eq!(world.reservations().len(), 2 * PARALLEL);
-    assert_eq!(kernel::links(&world.ns.host).len(), PARALLEL);
+    assert_eq!(kernel::links(&world, HOST).len(), PARALLEL);
     for (att, result) in atts.iter().zip(&results) {
         let address = result["ips"][0]["address"]
             .as_str()
             .unwrap()
             .parse()
             .unwrap();
-        assert!(kernel::addresses(&att.netns, "eth0").contains(&address));
+        assert!(kernel::addresses(&world, &att.netns, "eth0").contains(&address));
     }
 
     std::thread::scope(|scope| {
@@ -66,7 +66,7 @@ fn parallel_adds_get_distinct_addresses() {
         }
     });
     assert!(world.reservations().is_empty());
-    assert!(kernel::links(&world.ns.host).is_empty());
+    assert!(kernel::links(&world, HOST).is_empty());
 }
 
 /// The same for the IPAM plugin alone, where the race is tightest.

@@ -12,9 +12,8 @@ use cnitest::spec::result::{ResultKind, validate};
 use serde_json::{Value, json};
 
 use crate::common::kernel;
-use crate::common::ns::ip_ok;
 use crate::common::run::kill_group;
-use crate::common::{Att, Bin, Invocation, World, with_faults, with_prev};
+use crate::common::{Att, Bin, HOST, Invocation, World, with_faults, with_prev};
 
 const V04: Version = Version::V0_4_0;
 const V10: Version = Version::V1_0_0;
@@ -119,7 +118,10 @@ fn result_wrong_mac() {
     let att = world.att();
     let config = iface(&world, V10, &["result-wrong-mac"]);
     let result = world.run(Bin::Interface, "ADD", &config, &att).ok().json();
-    let kernel_mac = kernel::link(&att.netns, "eth0").unwrap().mac.unwrap();
+    let kernel_mac = kernel::link(&world, &att.netns, "eth0")
+        .unwrap()
+        .mac
+        .unwrap();
     assert_ne!(result["interfaces"][1]["mac"], json!(kernel_mac));
 }
 
@@ -295,9 +297,12 @@ fn unknown_command_ok() {
 fn add_over_existing() {
     let world = World::new();
     let att = world.att();
-    ip_ok(&[
-        "-n", &att.netns, "link", "add", "eth0", "type", "veth", "peer", "name", "other0",
-    ]);
+    world.ip(
+        &att.netns,
+        &[
+            "link", "add", "eth0", "type", "veth", "peer", "name", "other0",
+        ],
+    );
     let config = iface(&world, V10, &["add-over-existing"]);
     world.run(Bin::Interface, "ADD", &config, &att).ok();
 }
@@ -308,8 +313,8 @@ fn add_ignores_ifname() {
     let att = world.att();
     let config = iface(&world, V10, &["add-ignores-ifname"]);
     world.run(Bin::Interface, "ADD", &config, &att).ok();
-    assert!(kernel::link(&att.netns, "eth0").is_none());
-    assert!(kernel::link(&att.netns, "refeth0").is_some());
+    assert!(kernel::link(&world, &att.netns, "eth0").is_none());
+    assert!(kernel::link(&world, &att.netns, "refeth0").is_some());
 }
 
 // DEL.
@@ -333,7 +338,7 @@ fn del_needs_netns() {
     let att = world.att();
     let config = iface(&world, V10, &["del-needs-netns"]);
     world.run(Bin::Interface, "ADD", &config, &att).ok();
-    world.ns.delete_container(&att.netns);
+    world.delete_container(&att.netns);
     world.run(Bin::Interface, "DEL", &config, &att).code(110);
 }
 
@@ -344,11 +349,7 @@ fn del_leaks_host_veth() {
     let config = iface(&world, V10, &["del-leaks-host-veth"]);
     world.run(Bin::Interface, "ADD", &config, &att).ok();
     world.run(Bin::Interface, "DEL", &config, &att).silent();
-    assert_eq!(
-        kernel::links(&world.ns.host).len(),
-        1,
-        "the host end is left"
-    );
+    assert_eq!(kernel::links(&world, HOST).len(), 1, "the host end is left");
     assert!(world.reservations().is_empty());
 }
 
@@ -401,7 +402,7 @@ fn tuning_del_keeps_changes() {
     world
         .run(Bin::Tuning, "DEL", &with_prev(&config, &result), &att)
         .silent();
-    assert_eq!(kernel::link(&att.netns, "eth0").unwrap().mtu, 1300);
+    assert_eq!(kernel::link(&world, &att.netns, "eth0").unwrap().mtu, 1300);
 }
 
 // CHECK.
@@ -657,7 +658,7 @@ fn no_ipam_del_after_failed_add() {
     let mut config = iface(&world, V10, &["no-ipam-del-after-failed-add"]);
     config["ipam"]["routes"] = json!([{"dst": "10.8.0.0/16", "gw": "192.0.2.1"}]);
     world.run(Bin::Interface, "ADD", &config, &att).code(100);
-    assert!(kernel::links(&world.ns.host).is_empty());
+    assert!(kernel::links(&world, HOST).is_empty());
     assert_eq!(
         world.reservations(),
         ["10.1.0.2", "fd00:1::2"],
@@ -673,7 +674,7 @@ fn delegate_stderr_swallowed() {
     let second = Att {
         id: "second".to_owned(),
         ifname: "eth0".to_owned(),
-        netns: world.ns.add_container(),
+        netns: world.add_container(),
     };
     let out = world.run(Bin::Interface, "ADD", &config, &second);
     out.code(103);
@@ -728,7 +729,7 @@ fn fuzz_crash_large_mtu() {
     assert_eq!(out.signal(), Some(libc::SIGABRT));
     config["mtu"] = json!(9000);
     world.run(Bin::Interface, "ADD", &config, &att).ok();
-    assert_eq!(kernel::link(&att.netns, "eth0").unwrap().mtu, 9000);
+    assert_eq!(kernel::link(&world, &att.netns, "eth0").unwrap().mtu, 9000);
 }
 
 #[test]

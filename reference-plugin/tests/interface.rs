@@ -12,17 +12,16 @@ use rstest::rstest;
 use serde_json::{Value, json};
 
 use crate::common::kernel;
-use crate::common::ns::{ip_ok, netns_path};
-use crate::common::{Att, Bin, World, has_check, with_prev};
+use crate::common::{Att, Bin, HOST, World, has_check, with_prev};
 
 /// What the kernel must show after a successful ADD of `att`, compared with
 /// the result in 1.1.0 terms.
 pub fn assert_kernel_matches(world: &World, att: &Att, result: &Value, version: Version) {
     let container =
-        kernel::link(&att.netns, &att.ifname).expect("CNI_IFNAME exists in the container");
+        kernel::link(world, &att.netns, &att.ifname).expect("CNI_IFNAME exists in the container");
     assert!(container.is_veth() && container.up, "{container:?}");
     assert_eq!(container.mtu, 1400);
-    let hosts = kernel::links(&world.ns.host);
+    let hosts = kernel::links(world, HOST);
     assert_eq!(hosts.len(), 1, "one host end: {hosts:?}");
     let host = &hosts[0];
     assert!(host.is_veth() && host.up);
@@ -32,7 +31,7 @@ pub fn assert_kernel_matches(world: &World, att: &Att, result: &Value, version: 
         .expect("a result")
         .to_v1()
         .expect("in 1.x terms");
-    let addresses = kernel::addresses(&att.netns, &att.ifname);
+    let addresses = kernel::addresses(world, &att.netns, &att.ifname);
     for ip in &parsed.ips {
         assert!(
             addresses.contains(&ip.address),
@@ -41,7 +40,7 @@ pub fn assert_kernel_matches(world: &World, att: &Att, result: &Value, version: 
         );
     }
     assert_eq!(addresses.len(), 2, "{addresses:?}");
-    let routes = kernel::routes(&att.netns);
+    let routes = kernel::routes(world, &att.netns);
     for (dst, gw) in [
         ("0.0.0.0/0", "10.1.0.1"),
         ("10.9.0.0/16", "10.1.0.254"),
@@ -69,7 +68,7 @@ pub fn assert_kernel_matches(world: &World, att: &Att, result: &Value, version: 
     assert_eq!(Some(&container_end.mac), container.mac.as_ref());
     assert_eq!(
         container_end.sandbox,
-        netns_path(&att.netns).display().to_string()
+        world.netns_path(&att.netns).display().to_string()
     );
     for ip in &parsed.ips {
         assert_eq!(ip.interface, Some(1));
@@ -84,10 +83,10 @@ pub fn assert_kernel_matches(world: &World, att: &Att, result: &Value, version: 
 
 /// Nothing left of `att`: no link on either side, no reservation.
 pub fn assert_clean(world: &World, att: &Att) {
-    assert!(kernel::links(&world.ns.host).is_empty(), "host links left");
-    if std::path::Path::new(&netns_path(&att.netns)).exists() {
+    assert!(kernel::links(world, HOST).is_empty(), "host links left");
+    if world.has_container(&att.netns) {
         assert!(
-            kernel::link(&att.netns, &att.ifname).is_none(),
+            kernel::link(world, &att.netns, &att.ifname).is_none(),
             "container link left"
         );
     }
@@ -149,7 +148,7 @@ fn del_without_the_namespace(#[case] delete_netns: bool, #[case] keep_var: bool)
     let config = world.interface_conf(Version::V1_0_0);
     world.run(Bin::Interface, "ADD", &config, &att).ok();
     if delete_netns {
-        world.ns.delete_container(&att.netns);
+        world.delete_container(&att.netns);
     }
     let mut call = world.call(Bin::Interface, "DEL", &config, &att);
     if !keep_var {
@@ -165,19 +164,25 @@ fn del_without_the_namespace(#[case] delete_netns: bool, #[case] keep_var: bool)
 fn add_refuses_an_existing_interface() {
     let world = World::new();
     let att = world.att();
-    ip_ok(&[
-        "-n", &att.netns, "link", "add", "eth0", "type", "veth", "peer", "name", "other0",
-    ]);
-    let before = kernel::link(&att.netns, "eth0").unwrap();
+    world.ip(
+        &att.netns,
+        &[
+            "link", "add", "eth0", "type", "veth", "peer", "name", "other0",
+        ],
+    );
+    let before = kernel::link(&world, &att.netns, "eth0").unwrap();
     let config = world.interface_conf(Version::V1_0_0);
     let error = world.run(Bin::Interface, "ADD", &config, &att).code(101);
     assert!(error.msg.contains("\"eth0\" already exists"), "{error}");
-    assert_eq!(kernel::link(&att.netns, "eth0").as_ref(), Some(&before));
-    assert!(kernel::links(&world.ns.host).is_empty());
+    assert_eq!(
+        kernel::link(&world, &att.netns, "eth0").as_ref(),
+        Some(&before)
+    );
+    assert!(kernel::links(&world, HOST).is_empty());
     assert!(world.reservations().is_empty());
     world.run(Bin::Interface, "DEL", &config, &att).silent();
     assert_eq!(
-        kernel::link(&att.netns, "eth0").map(|l: Link| l.index),
+        kernel::link(&world, &att.netns, "eth0").map(|l: Link| l.index),
         Some(before.index)
     );
 }
@@ -199,7 +204,7 @@ fn add_names_the_interface_cni_ifname() {
         )
         .ok()
         .json();
-    assert!(kernel::link(&att.netns, "cnit7").is_some());
+    assert!(kernel::link(&world, &att.netns, "cnit7").is_some());
     assert_eq!(result["interfaces"][1]["name"], "cnit7");
 }
 
@@ -217,7 +222,10 @@ fn mac_from_config_or_capability(#[case] extra: Value, #[case] want: &str) {
     let result = world.run(Bin::Interface, "ADD", &config, &att).ok().json();
     assert_eq!(result["interfaces"][1]["mac"], want);
     assert_eq!(
-        kernel::link(&att.netns, "eth0").unwrap().mac.as_deref(),
+        kernel::link(&world, &att.netns, "eth0")
+            .unwrap()
+            .mac
+            .as_deref(),
         Some(want)
     );
 }
@@ -237,9 +245,7 @@ fn check_notices_changes_in_the_container(#[case] mutation: &[&str], #[case] nee
     let result = world.run(Bin::Interface, "ADD", &config, &att).ok().json();
     let checked = with_prev(&config, &result);
     world.run(Bin::Interface, "CHECK", &checked, &att).silent();
-    let mut args = vec!["-n", att.netns.as_str()];
-    args.extend_from_slice(mutation);
-    ip_ok(&args);
+    world.ip(&att.netns, mutation);
     let error = world.run(Bin::Interface, "CHECK", &checked, &att).code(104);
     assert!(error.msg.contains(needle), "{error}");
 }
@@ -263,8 +269,8 @@ fn check_notices_a_missing_host_end_or_reservation() {
     );
 
     // A host end that is not the container end's peer.
-    let host = kernel::links(&world.ns.host).remove(0);
-    ip_ok(&["-n", &world.ns.host, "link", "del", &host.name]);
+    let host = kernel::links(&world, HOST).remove(0);
+    world.ip(HOST, &["link", "del", &host.name]);
     let error = world.run(Bin::Interface, "CHECK", &checked, &att).code(104);
     assert!(error.msg.contains("missing"), "{error}");
 }
@@ -291,24 +297,14 @@ fn check_allows_later_plugins_changes() {
     let att = world.att();
     let config = world.interface_conf(Version::V1_0_0);
     let mut result = world.run(Bin::Interface, "ADD", &config, &att).ok().json();
-    ip_ok(&[
-        "-n",
+    world.ip(
         &att.netns,
-        "link",
-        "set",
-        "eth0",
-        "address",
-        "02:00:00:00:00:77",
-    ]);
-    ip_ok(&[
-        "-n",
+        &["link", "set", "eth0", "address", "02:00:00:00:00:77"],
+    );
+    world.ip(
         &att.netns,
-        "route",
-        "add",
-        "10.77.0.0/16",
-        "via",
-        "10.1.0.1",
-    ]);
+        &["route", "add", "10.77.0.0/16", "via", "10.1.0.1"],
+    );
     result["interfaces"][1]["mac"] = json!("02:00:00:00:00:77");
     result["routes"]
         .as_array_mut()
@@ -339,7 +335,7 @@ fn a_failed_add_leaves_nothing() {
     let second = Att {
         id: "second".to_owned(),
         ifname: "eth0".to_owned(),
-        netns: world.ns.add_container(),
+        netns: world.add_container(),
     };
     let out = world.run(Bin::Interface, "ADD", &config, &second);
     let error = out.code(103);
@@ -354,7 +350,7 @@ fn a_failed_add_leaves_nothing() {
         out.stderr
     );
     assert_eq!(
-        kernel::links(&world.ns.host).len(),
+        kernel::links(&world, HOST).len(),
         1,
         "only the first attachment's host end"
     );

@@ -6,7 +6,7 @@ use cnitest::spec::Version;
 use rstest::rstest;
 use serde_json::{Value, json};
 
-use crate::common::{Bin, Invocation, World};
+use crate::common::{Bin, HOST, Invocation, World};
 
 fn versions_of(bin: Bin) -> Vec<&'static str> {
     let all = Version::ALL.iter().map(|v| v.as_str());
@@ -118,9 +118,8 @@ fn undecodable_stdin_is_code_6(#[case] stdin: &[u8]) {
 #[case(Bin::Tuning, "DEL", &["CNI_CONTAINERID", "CNI_IFNAME"])]
 fn missing_variables_are_named(#[case] bin: Bin, #[case] command: &str, #[case] vars: &[&str]) {
     let world = World::new();
-    let out = Invocation::new(bin)
-        .command(command)
-        .config(&world.interface_conf(Version::V1_1_0))
+    let out = world
+        .bare(bin, command, &world.interface_conf(Version::V1_1_0))
         .run();
     let error = out.code(4);
     assert_eq!(error.cni_version.as_deref(), Some("1.1.0"));
@@ -152,11 +151,7 @@ fn optional_variables_may_be_missing() {
     let tuning = world.tuning_conf(Version::V1_1_0, &json!({}));
     for (bin, config) in [(Bin::Ipam, &config), (Bin::Tuning, &tuning)] {
         for command in ["STATUS", "GC"] {
-            Invocation::new(bin)
-                .command(command)
-                .config(config)
-                .run()
-                .silent();
+            world.bare(bin, command, config).run().silent();
         }
     }
 }
@@ -219,7 +214,7 @@ fn interface_config_errors(#[case] change: Value, #[case] code: u64, #[case] nee
         .run(Bin::Interface, "ADD", &config, &world.att())
         .code(code);
     assert!(error.text().contains(needle), "{error}");
-    assert!(crate::common::kernel::links(&world.ns.host).is_empty());
+    assert!(crate::common::kernel::links(&world, HOST).is_empty());
 }
 
 #[rstest]

@@ -8,25 +8,17 @@ use rstest::rstest;
 use serde_json::{Value, json};
 
 use crate::common::kernel;
-use crate::common::ns::ip_ok;
 use crate::common::{Att, Bin, World, has_check, with_prev};
 
-fn sysctl(netns: &str, key: &str) -> String {
-    let path = format!("/proc/sys/{}", key.replace('.', "/"));
-    let out = crate::common::ns::ip()
-        .args(["netns", "exec", netns, "cat", &path])
-        .output()
-        .expect("read a sysctl");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+fn sysctl(world: &World, netns: &str, key: &str) -> String {
+    world.sh(netns, &format!("cat /proc/sys/{}", key.replace('.', "/")))
 }
 
 /// Whether `ip link` shows PROMISC on the link.
-fn promisc(netns: &str, ifname: &str) -> bool {
-    let out = crate::common::ns::ip()
-        .args(["-n", netns, "link", "show", ifname])
-        .output()
-        .expect("show a link");
-    String::from_utf8_lossy(&out.stdout).contains("PROMISC")
+fn promisc(world: &World, netns: &str, ifname: &str) -> bool {
+    world
+        .sh(netns, &format!("ip link show {ifname}"))
+        .contains("PROMISC")
 }
 
 /// The interface plugin's ADD result, for tuning's prevResult.
@@ -51,20 +43,26 @@ fn lifecycle(
     let world = World::new();
     let att = world.att();
     let prev = interface_add(&world, &att, version);
-    let before = kernel::link(&att.netns, "eth0").unwrap();
-    let forwarding = sysctl(&att.netns, "net.ipv4.conf.eth0.forwarding");
-    let hop_limit = sysctl(&att.netns, "net.ipv6.conf.eth0.hop_limit");
+    let before = kernel::link(&world, &att.netns, "eth0").unwrap();
+    let forwarding = sysctl(&world, &att.netns, "net.ipv4.conf.eth0.forwarding");
+    let hop_limit = sysctl(&world, &att.netns, "net.ipv6.conf.eth0.hop_limit");
     let config = world.tuning_conf(version, &prev);
 
     let result = world.run(Bin::Tuning, "ADD", &config, &att).ok().json();
     assert_eq!(validate(&result, version, ResultKind::Attachment), vec![]);
-    let after = kernel::link(&att.netns, "eth0").unwrap();
+    let after = kernel::link(&world, &att.netns, "eth0").unwrap();
     assert_eq!(after.mtu, 1300);
     assert_eq!(after.mac.as_deref(), Some("02:00:00:aa:bb:01"));
     assert!(after.up, "set up again after the MAC change");
-    assert!(promisc(&att.netns, "eth0"));
-    assert_eq!(sysctl(&att.netns, "net.ipv4.conf.eth0.forwarding"), "1");
-    assert_eq!(sysctl(&att.netns, "net.ipv6.conf.eth0.hop_limit"), "32");
+    assert!(promisc(&world, &att.netns, "eth0"));
+    assert_eq!(
+        sysctl(&world, &att.netns, "net.ipv4.conf.eth0.forwarding"),
+        "1"
+    );
+    assert_eq!(
+        sysctl(&world, &att.netns, "net.ipv6.conf.eth0.hop_limit"),
+        "32"
+    );
 
     // P-ADD-4: prevResult, changed only where the plugin changed something.
     let mut expected = prev.clone();
@@ -86,16 +84,16 @@ fn lifecycle(
         world.tuning_conf(version, &Value::Null)
     };
     world.run(Bin::Tuning, "DEL", &del_config, &att).silent();
-    let restored = kernel::link(&att.netns, "eth0").unwrap();
+    let restored = kernel::link(&world, &att.netns, "eth0").unwrap();
     assert_eq!(restored.mtu, before.mtu);
     assert_eq!(restored.mac, before.mac);
-    assert!(!promisc(&att.netns, "eth0"));
+    assert!(!promisc(&world, &att.netns, "eth0"));
     assert_eq!(
-        sysctl(&att.netns, "net.ipv4.conf.eth0.forwarding"),
+        sysctl(&world, &att.netns, "net.ipv4.conf.eth0.forwarding"),
         forwarding
     );
     assert_eq!(
-        sysctl(&att.netns, "net.ipv6.conf.eth0.hop_limit"),
+        sysctl(&world, &att.netns, "net.ipv6.conf.eth0.hop_limit"),
         hop_limit
     );
     assert!(world.saved_states().is_empty());
@@ -135,7 +133,7 @@ fn a_bad_sysctl_changes_nothing() {
     config["sysctl"] = json!({"kernel.hostname": "x"});
     let error = world.run(Bin::Tuning, "ADD", &config, &att).code(7);
     assert!(error.msg.contains("only net.* sysctls"), "{error}");
-    assert_eq!(kernel::link(&att.netns, "eth0").unwrap().mtu, 1400);
+    assert_eq!(kernel::link(&world, &att.netns, "eth0").unwrap().mtu, 1400);
     assert!(world.saved_states().is_empty());
 }
 
@@ -151,9 +149,7 @@ fn check_notices_changes(#[case] mutation: &[&str], #[case] needle: &str) {
     let config = world.tuning_conf(Version::V1_1_0, &prev);
     let result = world.run(Bin::Tuning, "ADD", &config, &att).ok().json();
     let checked = with_prev(&config, &result);
-    let mut args = vec!["-n", att.netns.as_str()];
-    args.extend_from_slice(mutation);
-    ip_ok(&args);
+    world.ip(&att.netns, mutation);
     let error = world.run(Bin::Tuning, "CHECK", &checked, &att).code(104);
     assert!(error.msg.contains(needle), "{error}");
 }
@@ -165,14 +161,10 @@ fn check_notices_a_changed_sysctl() {
     let prev = interface_add(&world, &att, Version::V1_0_0);
     let config = world.tuning_conf(Version::V1_0_0, &prev);
     let result = world.run(Bin::Tuning, "ADD", &config, &att).ok().json();
-    ip_ok(&[
-        "netns",
-        "exec",
+    world.sh(
         &att.netns,
-        "sh",
-        "-c",
         "echo 0 > /proc/sys/net/ipv4/conf/eth0/forwarding",
-    ]);
+    );
     let error = world
         .run(Bin::Tuning, "CHECK", &with_prev(&config, &result), &att)
         .code(104);
@@ -195,7 +187,10 @@ fn mac_capability() {
     let result = world.run(Bin::Tuning, "ADD", &config, &att).ok().json();
     assert_eq!(result["interfaces"][1]["mac"], "02:00:00:aa:bb:99");
     assert_eq!(
-        kernel::link(&att.netns, "eth0").unwrap().mac.as_deref(),
+        kernel::link(&world, &att.netns, "eth0")
+            .unwrap()
+            .mac
+            .as_deref(),
         Some("02:00:00:aa:bb:99")
     );
 }
@@ -216,13 +211,13 @@ fn del_without_namespace_and_gc() {
     world.call_global(Bin::Tuning, "GC", &gc).run().silent();
     assert_eq!(world.saved_states(), ["ctr0:eth0.json"]);
 
-    world.ns.delete_container(&att.netns);
+    world.delete_container(&att.netns);
     world.run(Bin::Tuning, "DEL", &config, &att).silent();
     assert!(world.saved_states().is_empty());
 
     let second = Att {
         id: "ctr1".to_owned(),
-        netns: world.ns.add_container(),
+        netns: world.add_container(),
         ..att
     };
     let prev = interface_add(&world, &second, Version::V1_1_0);

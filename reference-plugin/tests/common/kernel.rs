@@ -1,21 +1,18 @@
 //! What the kernel shows of a namespace, read with `cnitest::netlink`.
 
-use cnitest::netlink::{Address, Handle, Link, Route};
+use cnitest::netlink::{Link, Route};
 use ipnet::IpNet;
 
-use super::ns::netns_path;
+use super::world::World;
 
-pub fn handle(ns: &str) -> Handle {
-    Handle::in_netns_path(&netns_path(ns)).expect("netlink handle in the namespace")
-}
-
-pub fn link(ns: &str, name: &str) -> Option<Link> {
-    handle(ns).link(name).expect("look up a link")
+pub fn link(world: &World, ns: &str, name: &str) -> Option<Link> {
+    world.handle(ns).link(name).expect("look up a link")
 }
 
 /// Every link but loopback.
-pub fn links(ns: &str) -> Vec<Link> {
-    handle(ns)
+pub fn links(world: &World, ns: &str) -> Vec<Link> {
+    world
+        .handle(ns)
         .links()
         .expect("list links")
         .into_iter()
@@ -24,19 +21,20 @@ pub fn links(ns: &str) -> Vec<Link> {
 }
 
 /// The addresses of `name`, without the kernel's own link-local ones.
-pub fn addresses(ns: &str, name: &str) -> Vec<IpNet> {
-    let Some(link) = link(ns, name) else {
+pub fn addresses(world: &World, ns: &str, name: &str) -> Vec<IpNet> {
+    let handle = world.handle(ns);
+    let Some(link) = handle.link(name).expect("look up a link") else {
         return Vec::new();
     };
-    handle(ns)
+    handle
         .addresses()
         .expect("list addresses")
         .into_iter()
-        .filter(|a: &Address| a.index == link.index && !a.is_kernel_link_local())
+        .filter(|a| a.index == link.index && !a.is_kernel_link_local())
         .map(|a| a.address)
         .collect()
 }
 
-pub fn routes(ns: &str) -> Vec<Route> {
-    handle(ns).routes().expect("list routes")
+pub fn routes(world: &World, ns: &str) -> Vec<Route> {
+    world.handle(ns).routes().expect("list routes")
 }

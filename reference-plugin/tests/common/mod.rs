@@ -1,12 +1,11 @@
-//! Helpers shared by the tests: namespaces, plugin runs, kernel state.
+//! Helpers shared by the tests: sandboxes, plugin runs, kernel state.
 
 pub mod kernel;
-pub mod ns;
 pub mod run;
 pub mod world;
 
 pub use run::{Bin, Invocation, Output};
-pub use world::{Att, World, with_faults, with_prev};
+pub use world::{Att, HOST, World, with_faults, with_prev};
 
 use cnitest::spec::Version;
 

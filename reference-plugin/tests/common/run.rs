@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::os::fd::{BorrowedFd, RawFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -11,11 +12,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use cnitest::spec::ErrorObject;
+use nix::sched::{CloneFlags, setns};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde_json::Value;
-
-use super::ns;
 
 /// The three plugins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +51,8 @@ pub struct Invocation {
     bin: Bin,
     vars: BTreeMap<String, String>,
     stdin: Vec<u8>,
-    host: Option<String>,
+    /// Namespaces to join before exec (the sandbox's fake host).
+    namespaces: Vec<(RawFd, CloneFlags)>,
     timeout: Duration,
 }
 
@@ -71,7 +72,7 @@ impl Invocation {
             bin,
             vars: BTreeMap::new(),
             stdin: Vec::new(),
-            host: None,
+            namespaces: Vec::new(),
             timeout: Duration::from_secs(30),
         }
     }
@@ -99,9 +100,10 @@ impl Invocation {
         self.stdin(config.to_string())
     }
 
-    /// Runs the plugin inside the fake host namespace `host`.
-    pub fn in_host(mut self, host: &str) -> Invocation {
-        self.host = Some(host.to_owned());
+    /// Runs the plugin inside these namespaces, as a sandbox hands them
+    /// out (`Sandbox::plugin_namespaces`).
+    pub fn in_namespaces(mut self, namespaces: Vec<(RawFd, CloneFlags)>) -> Invocation {
+        self.namespaces = namespaces;
         self
     }
 
@@ -118,14 +120,21 @@ impl Invocation {
     /// Starts the plugin and returns it with the threads that read its
     /// stdout and stderr.
     pub fn spawn(&self) -> (Child, Readers, String) {
-        let mut command = match &self.host {
-            Some(host) => {
-                let mut c = ns::ip();
-                c.args(["netns", "exec", host]).arg(self.bin.path());
-                c
+        let mut command = Command::new(self.bin.path());
+        let namespaces = self.namespaces.clone();
+        let join = move || -> std::io::Result<()> {
+            for (fd, flag) in &namespaces {
+                // SAFETY: the sandbox owns these descriptors and outlives
+                // the run; the child only borrows them to join.
+                let fd = unsafe { BorrowedFd::borrow_raw(*fd) };
+                setns(fd, *flag).map_err(std::io::Error::from)?;
             }
-            None => Command::new(self.bin.path()),
+            Ok(())
         };
+        // SAFETY: between fork and exec the closure only calls setns.
+        unsafe {
+            command.pre_exec(join);
+        }
         command
             .env_clear()
             .envs(&self.vars)
@@ -133,9 +142,6 @@ impl Invocation {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
-        if self.host.is_some() {
-            command.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        }
         let mut child = command.spawn().expect("start the plugin");
         let mut stdin = child.stdin.take().expect("stdin pipe");
         let bytes = self.stdin.clone();

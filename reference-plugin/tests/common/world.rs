@@ -1,15 +1,22 @@
-//! One test's world: namespaces, a CNI_PATH holding the three plugins, a
-//! data directory for the IPAM store and the tuning plugin's saved state,
-//! and the configurations the tests use.
+//! One test's world: a `cnitest` sandbox (a fake host that plugins run in,
+//! container namespaces), a CNI_PATH holding the three plugins, a data
+//! directory for the IPAM store and the tuning plugin's saved state, and
+//! the configurations the tests use. Everything goes when it drops, on
+//! panic too.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
+use cnitest::netlink::Handle;
+use cnitest::sandbox::{DEFAULT_CONTAINER, Sandbox};
 use cnitest::spec::Version;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use super::ns::{Namespaces, netns_path};
 use super::run::{Bin, Invocation, Output};
+
+/// The name tests use for the fake host where they take a namespace name.
+pub const HOST: &str = "host";
 
 /// An attachment: container id, interface name, container namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,13 +28,17 @@ pub struct Att {
 
 #[derive(Debug)]
 pub struct World {
-    pub ns: Namespaces,
+    sandbox: Sandbox,
     bin_dir: TempDir,
     data: TempDir,
 }
 
 impl World {
     pub fn new() -> World {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "these tests make network namespaces and need root"
+        );
         let bin_dir = tempfile::Builder::new()
             .prefix("cnitref-bin")
             .tempdir()
@@ -37,7 +48,7 @@ impl World {
                 .expect("symlink a plugin");
         }
         World {
-            ns: Namespaces::new(),
+            sandbox: Sandbox::new().expect("a sandbox"),
             bin_dir,
             data: tempfile::Builder::new()
                 .prefix("cnitref-data")
@@ -52,6 +63,78 @@ impl World {
 
     pub fn data_dir(&self) -> &Path {
         self.data.path()
+    }
+
+    /// Adds a container namespace and returns its name.
+    pub fn add_container(&mut self) -> String {
+        let name = format!("c{}", self.sandbox.containers().len());
+        self.sandbox
+            .add_container(&name)
+            .expect("a container namespace");
+        name
+    }
+
+    /// Deletes a container's namespace, as a runtime does after DEL (or, in
+    /// a test, before it).
+    pub fn delete_container(&mut self, name: &str) {
+        self.sandbox
+            .delete_container_netns(name)
+            .expect("delete a container namespace");
+    }
+
+    pub fn has_container(&self, name: &str) -> bool {
+        self.sandbox.container(name).is_some()
+    }
+
+    /// `CNI_NETNS` for container `name`.
+    pub fn netns_path(&self, name: &str) -> PathBuf {
+        self.sandbox
+            .netns_path(name)
+            .expect("a known container")
+            .to_owned()
+    }
+
+    /// A netlink handle on `ns`: [`HOST`] or a container's name.
+    pub fn handle(&self, ns: &str) -> Handle {
+        let fd = if ns == HOST {
+            self.sandbox.host_netns_fd()
+        } else {
+            self.sandbox.container(ns).expect("a known container").fd()
+        };
+        Handle::in_netns(fd).expect("a netlink handle")
+    }
+
+    /// A command that runs in `ns` ([`HOST`] or a container).
+    pub fn command(&self, ns: &str, program: &str) -> Command {
+        if ns == HOST {
+            self.sandbox.command(program)
+        } else {
+            self.sandbox
+                .container(ns)
+                .expect("a known container")
+                .command(program)
+        }
+    }
+
+    /// Runs `ip args` in `ns`, panicking with its stderr on failure.
+    pub fn ip(&self, ns: &str, args: &[&str]) {
+        let out = self.command(ns, "ip").args(args).output().expect("run ip");
+        assert!(
+            out.status.success(),
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The stdout of `sh -c script` in `ns`.
+    pub fn sh(&self, ns: &str, script: &str) -> String {
+        let out = self
+            .command(ns, "sh")
+            .args(["-c", script])
+            .output()
+            .expect("run sh");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     /// The IPAM store of network `net1`.
@@ -84,12 +167,12 @@ impl World {
             .collect()
     }
 
-    /// The default attachment: container `c0`, interface `eth0`.
+    /// The default attachment: container id `ctr0`, interface `eth0`.
     pub fn att(&self) -> Att {
         Att {
             id: "ctr0".to_owned(),
             ifname: "eth0".to_owned(),
-            netns: self.ns.container().to_owned(),
+            netns: DEFAULT_CONTAINER.to_owned(),
         }
     }
 
@@ -135,16 +218,24 @@ impl World {
         })
     }
 
-    /// A run of `bin` for `att`, in the fake host, everything set.
-    pub fn call(&self, bin: Bin, command: &str, config: &Value, att: &Att) -> Invocation {
+    /// A run of `bin` in the fake host, with no variable but CNI_COMMAND.
+    pub fn bare(&self, bin: Bin, command: &str, config: &Value) -> Invocation {
         Invocation::new(bin)
             .command(command)
+            .config(config)
+            .in_namespaces(self.sandbox.plugin_namespaces())
+    }
+
+    /// A run of `bin` for `att`, in the fake host, everything set.
+    pub fn call(&self, bin: Bin, command: &str, config: &Value, att: &Att) -> Invocation {
+        let netns = self.sandbox.netns_path(&att.netns).map_or_else(
+            || format!("/run/netns/{}", att.netns),
+            |p| p.display().to_string(),
+        );
+        self.call_global(bin, command, config)
             .var("CNI_CONTAINERID", &att.id)
             .var("CNI_IFNAME", &att.ifname)
-            .var("CNI_NETNS", netns_path(&att.netns).display().to_string())
-            .var("CNI_PATH", self.cni_path().display().to_string())
-            .config(config)
-            .in_host(&self.ns.host)
+            .var("CNI_NETNS", netns)
     }
 
     pub fn run(&self, bin: Bin, command: &str, config: &Value, att: &Att) -> Output {
@@ -153,11 +244,8 @@ impl World {
 
     /// A run without attachment: STATUS and GC.
     pub fn call_global(&self, bin: Bin, command: &str, config: &Value) -> Invocation {
-        Invocation::new(bin)
-            .command(command)
+        self.bare(bin, command, config)
             .var("CNI_PATH", self.cni_path().display().to_string())
-            .config(config)
-            .in_host(&self.ns.host)
     }
 }
 
