@@ -6,6 +6,7 @@ mod common;
 mod concurrency;
 mod faults;
 mod interface;
+mod interop;
 mod ipam;
 mod skel;
 mod tuning;

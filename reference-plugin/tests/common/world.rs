@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cnitest::netlink::Handle;
+use cnitest::runtime::{Namespaces, Runtime};
 use cnitest::sandbox::{DEFAULT_CONTAINER, Sandbox};
 use cnitest::spec::Version;
 use serde_json::{Value, json};
@@ -216,6 +217,16 @@ impl World {
             "dataDir": self.data.path().join("tuning"),
             "prevResult": prev,
         })
+    }
+
+    /// A `cnitest` runtime whose plugins run in this world's fake host,
+    /// finding ours first and then the upstream ones in `extra`.
+    pub fn runtime(&self, extra: &[&str]) -> Runtime {
+        let mut path = vec![self.cni_path().to_owned()];
+        path.extend(extra.iter().map(PathBuf::from));
+        let mut runtime = Runtime::new(path, self.data.path().join("cache"));
+        runtime.namespaces = Namespaces(self.sandbox.plugin_namespaces());
+        runtime
     }
 
     /// A run of `bin` in the fake host, with no variable but CNI_COMMAND.
