@@ -7,7 +7,7 @@ use cnitest::spec::result::{ResultKind, validate};
 use rstest::rstest;
 use serde_json::{Value, json};
 
-use crate::common::{Att, Bin, World, has_check, with_prev};
+use crate::common::{Att, Bin, HOST, World, has_check, with_prev};
 
 fn att(id: &str) -> Att {
     Att {
@@ -235,4 +235,24 @@ fn gc_releases_what_is_not_valid(#[case] key: &str) {
         .unwrap()
         .count();
     assert_eq!(net2, 3, "net2's two reservations and its lock stay");
+}
+
+/// Without `ipam.dataDir` the store is under /var/lib/cni, which the
+/// sandbox makes private: ADD fills it, DEL empties it.
+#[test]
+fn default_data_dir() {
+    let world = World::new();
+    let mut config = world.ipam_conf(Version::V1_0_0);
+    config["ipam"].as_object_mut().unwrap().remove("dataDir");
+    world.run(Bin::Ipam, "ADD", &config, &att("c1")).ok();
+    let listed = world.sh(HOST, "ls /var/lib/cni/reference-ipam/net1");
+    assert_eq!(
+        listed.split_whitespace().collect::<Vec<_>>(),
+        ["10.1.0.2", "fd00:1::2", "lock"]
+    );
+    world.run(Bin::Ipam, "DEL", &config, &att("c1")).silent();
+    assert_eq!(
+        world.sh(HOST, "ls /var/lib/cni/reference-ipam/net1"),
+        "lock"
+    );
 }

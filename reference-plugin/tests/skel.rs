@@ -163,6 +163,7 @@ fn optional_variables_may_be_missing() {
 #[case("CNI_IFNAME", "abcdefghijklmnop")]
 #[case("CNI_IFNAME", "a b")]
 #[case("CNI_NETNS", "/nonexistent/netns")]
+#[case("CNI_NETNS", "/proc/self/ns/net")]
 fn invalid_variables_are_named(#[case] var: &str, #[case] value: &str) {
     let world = World::new();
     let out = world
