@@ -43,7 +43,7 @@ pub fn add(req: &Request) -> Result<AddOutput, PluginError> {
     let taken: HashSet<IpAddr> = locked.reservations()?.into_iter().map(|r| r.ip).collect();
     if racy {
         // The window a lock closes: others read the same free addresses.
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(200));
     }
 
     let mut ips = Vec::new();
