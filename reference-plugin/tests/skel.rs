@@ -158,6 +158,8 @@ fn optional_variables_may_be_missing() {
 
 /// P-ENV-2 for values: a bad container id or interface name is code 4.
 #[rstest]
+#[case("CNI_CONTAINERID", "")]
+#[case("CNI_IFNAME", "")]
 #[case("CNI_CONTAINERID", "-bad")]
 #[case("CNI_CONTAINERID", "a/b")]
 #[case("CNI_IFNAME", "abcdefghijklmnop")]
