@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod fuzz;
 pub mod netlink;
+pub mod report;
 pub mod runtime;
 pub mod sandbox;
 pub mod spec;
