@@ -4,5 +4,6 @@ mod exec;
 mod netlink;
 mod observe;
 mod properties;
+mod report;
 mod runtime;
 mod support;
