@@ -6,4 +6,5 @@ mod observe;
 mod properties;
 mod report;
 mod runtime;
+mod sandbox;
 mod support;

@@ -26,6 +26,15 @@ pub enum SandboxError {
         #[source]
         source: io::Error,
     },
+    /// A netlink request failed.
+    #[error("{what}")]
+    Netlink {
+        /// The step, e.g. "delete link eth0 in container netns container".
+        what: String,
+        /// What the netlink layer answered.
+        #[source]
+        source: crate::netlink::Error,
+    },
     /// A helper thread could not be started or died.
     #[error("{what}")]
     Thread {
@@ -49,6 +58,11 @@ impl SandboxError {
     pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(io::Error) -> Self {
         let what = what.into();
         move |source| Self::Io { what, source }
+    }
+
+    pub(crate) fn netlink(what: impl Into<String>) -> impl FnOnce(crate::netlink::Error) -> Self {
+        let what = what.into();
+        move |source| Self::Netlink { what, source }
     }
 
     pub(crate) fn invalid(what: impl Into<String>) -> Self {

@@ -100,9 +100,15 @@ impl SandboxBuilder {
             }
             .render(),
         )?;
+        let own_netns_paths = containers
+            .iter()
+            .map(|container| container.path().to_owned())
+            .collect();
         Ok(Sandbox {
             net,
             mnt,
+            kept: keep,
+            own_netns_paths,
             host_net,
             mount_ns,
             containers,
@@ -138,6 +144,10 @@ pub struct Sandbox {
     host_net: NsId,
     mount_ns: NsId,
     pub(crate) containers: Vec<Container>,
+    /// Paths of the machine bound back under the state directories.
+    pub(crate) kept: Vec<PathBuf>,
+    /// Every container netns path made, also of containers since deleted.
+    pub(crate) own_netns_paths: Vec<PathBuf>,
     /// Whether descriptors went out to callers, so processes may have entered the namespaces and
     /// teardown must look for them.
     pub(crate) handed_out: Arc<AtomicBool>,
@@ -217,6 +227,7 @@ impl Sandbox {
             .render(),
         )?;
         self.records.push(record);
+        self.own_netns_paths.push(container.path().to_owned());
         self.containers.push(container);
         Ok(self.containers.last().expect("a container was just pushed"))
     }

@@ -5,6 +5,7 @@
 //! created on the machine's filesystem: where a directory is missing (`/var/lib/cni` on a machine
 //! that never ran CNI), it is created in an overlay whose upper layer is a tmpfs.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -115,22 +116,14 @@ pub(crate) fn open_kept(paths: &[PathBuf]) -> Result<Vec<Kept>, SandboxError> {
 /// outermost only: the overlay hides them, so they are bound back through descriptors opened
 /// before it.
 pub(crate) fn var_lib_submounts() -> Result<Vec<PathBuf>, SandboxError> {
-    let mut text = String::new();
-    File::open("/proc/thread-self/mountinfo")
-        .and_then(|mut file| file.read_to_string(&mut text))
-        .map_err(SandboxError::io("read /proc/thread-self/mountinfo"))?;
-    let mut points: Vec<PathBuf> = text
-        .lines()
-        .filter_map(|line| line.split(' ').nth(4))
-        .map(|field| PathBuf::from(unescape_mountinfo(field)))
+    let points: Vec<PathBuf> = mount_points()?
+        .into_iter()
         .filter(|point| {
             point.starts_with(VAR_LIB)
                 && point != Path::new(VAR_LIB)
                 && !point.starts_with(VAR_LIB_CNI)
         })
         .collect();
-    points.sort();
-    points.dedup();
     let mut outermost: Vec<PathBuf> = Vec::new();
     for point in points {
         if !outermost.iter().any(|outer| point.starts_with(outer)) {
@@ -138,6 +131,19 @@ pub(crate) fn var_lib_submounts() -> Result<Vec<PathBuf>, SandboxError> {
         }
     }
     Ok(outermost)
+}
+
+/// Every mount point of the calling thread's mount namespace.
+pub(crate) fn mount_points() -> Result<BTreeSet<PathBuf>, SandboxError> {
+    let mut text = String::new();
+    File::open("/proc/thread-self/mountinfo")
+        .and_then(|mut file| file.read_to_string(&mut text))
+        .map_err(SandboxError::io("read /proc/thread-self/mountinfo"))?;
+    Ok(text
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(|field| PathBuf::from(unescape_mountinfo(field)))
+        .collect())
 }
 
 /// mountinfo escapes space, tab, newline and backslash as octal.
