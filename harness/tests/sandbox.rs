@@ -294,6 +294,7 @@ fn victim_count() {
         }
         sandbox.destroy().unwrap();
     }
+    cnitest::sandbox::settle();
     let after = counts();
     report(json!({ "before": before, "after": after, "namespaces": ns_json(&ids) }));
 }
@@ -348,7 +349,10 @@ struct Victim {
     report: Value,
 }
 
-#[expect(clippy::zombie_processes, reason = "the victim is returned; every caller waits for it")]
+#[expect(
+    clippy::zombie_processes,
+    reason = "the victim is returned; every caller waits for it"
+)]
 fn start_victim(role: &str, envs: &[(&str, &OsStrArg)]) -> Victim {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
@@ -512,6 +516,7 @@ fn teardown_kills_processes_left_inside() {
         .unwrap();
     let ours = sandbox.namespaces();
     sandbox.destroy().unwrap();
+    cnitest::sandbox::settle();
     for child in [&mut in_host, &mut in_container] {
         let status = child.wait().unwrap();
         assert_eq!(

@@ -13,6 +13,7 @@ use super::error::{SandboxError, TeardownErrors};
 use super::mount;
 use super::netns::{self, NsId, NsKind};
 use super::procs;
+use super::reaper;
 use super::record::Facts;
 use super::run::{Identity, Record};
 use super::thread::in_own_thread;
@@ -175,6 +176,11 @@ impl Sandbox {
         self.mount_ns
     }
 
+    /// The private mount namespace's descriptor.
+    pub fn mount_ns_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.mnt.as_fd()
+    }
+
     /// The fake host's netns descriptor, for netlink sockets opened inside it.
     pub fn host_netns_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.net.as_fd()
@@ -269,13 +275,18 @@ impl Sandbox {
         all
     }
 
-    /// Tears the sandbox down, reporting every error met on the way. Dropping does the same and
-    /// prints the errors.
+    /// Tears the sandbox down, reporting every error met on the way: kills what runs inside,
+    /// drops the containers, and hands the fake host's descriptors to a background thread that
+    /// closes them ([`settle`](super::settle) waits for it). Dropping does the same and prints
+    /// the errors.
     pub fn destroy(mut self) -> Result<(), TeardownErrors> {
         self.teardown()
     }
 
     fn teardown(&mut self) -> Result<(), TeardownErrors> {
+        if self.records.is_empty() {
+            return Ok(()); // torn down already (by `destroy`, before the drop)
+        }
         let mut errors = TeardownErrors::default();
         if self.handed_out.swap(false, Ordering::Relaxed) {
             // Processes inside (a plugin's leftover daemon, a command still running) would keep
@@ -285,6 +296,13 @@ impl Sandbox {
             }
         }
         self.containers.clear();
+        // The fake host's descriptors go last, and in the background: the kernel's teardown of
+        // the mount namespace (unmounting its tree) is the slow part of a sandbox's end.
+        let held: Vec<_> = [&mut self.net, &mut self.mnt]
+            .into_iter()
+            .filter_map(reaper::take)
+            .collect();
+        reaper::release(held);
         for record in self.records.drain(..) {
             errors.push(record.remove());
         }
