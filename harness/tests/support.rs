@@ -73,3 +73,34 @@ pub fn fail(code: u64, msg: &str) -> Reply {
         ..Reply::default()
     }
 }
+
+/// The directory holding the reference plugins, built if they are not: the
+/// harness's tests run the suite against them.
+pub fn reference_plugins() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let dir = cnitest_exe().parent().expect("target dir").to_owned();
+            let names = [
+                "cni-reference",
+                "cni-reference-ipam",
+                "cni-reference-tuning",
+            ];
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            // Always ask cargo: it rebuilds only what changed since.
+            let status = std::process::Command::new(cargo)
+                .args(["build", "-p", "cni-reference-plugins", "--bins"])
+                .status()
+                .expect("cargo build");
+            assert!(status.success(), "building the reference plugins");
+            for n in names {
+                assert!(
+                    dir.join(n).is_file(),
+                    "{} missing after the build",
+                    dir.join(n).display()
+                );
+            }
+            dir
+        })
+        .clone()
+}

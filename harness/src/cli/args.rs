@@ -21,8 +21,113 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Commands {
+    /// Run the conformance suite against a plugin.
+    Run(RunArgs),
+    /// List the cases: id, rules, levels, versions, roles.
+    List(ListArgs),
     /// Act as a CNI runtime for one command, like cnitool (but complete).
     Exec(ExecArgs),
+    /// Remove what a killed run left behind (namespaces' processes, temp dirs).
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Also release the sandboxes `run --keep-failed` kept.
+    #[arg(long)]
+    pub kept: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 no case failed (warnings allowed unless --strict), 1 a case failed, \
+2 bad usage or unreadable input, 3 the harness could not set up or failed a case, 4 no case selected."
+)]
+pub struct RunArgs {
+    /// The plugin binary, or a bare name found in --cni-path [default: the reference plugin, cni-reference].
+    #[arg(long, value_name = "PATH")]
+    pub plugin: Option<PathBuf>,
+
+    /// The plugin's own configuration (.conf or .conflist); other entries of a list are the chain around it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The plugin's role [default: interface, or chained when it is not the first of --config's list].
+    #[arg(long, value_enum)]
+    pub role: Option<crate::suite::Role>,
+
+    /// Where plugins (the one under test's delegates, the chain around it) are found.
+    #[arg(
+        long,
+        value_name = "DIRS",
+        env = "CNI_PATH",
+        default_value = "/opt/cni/bin:/usr/lib/cni"
+    )]
+    pub cni_path: String,
+
+    /// Only these spec versions (comma-separated) [default: every version the plugin advertises].
+    #[arg(long, value_name = "V,...", value_delimiter = ',')]
+    pub versions: Vec<String>,
+
+    /// Only cases whose id matches (`*` wildcard, else substring); repeatable.
+    #[arg(long, value_name = "PAT")]
+    pub filter: Vec<String>,
+
+    /// Leave out cases whose id matches; repeatable.
+    #[arg(long, value_name = "PAT")]
+    pub skip: Vec<String>,
+
+    /// Cases run at once [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Seconds each plugin call may take before its process group is killed.
+    #[arg(long, value_name = "SECS", default_value = "10")]
+    pub timeout: f64,
+
+    /// Warnings fail the run.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = crate::report::Format::Human)]
+    pub format: crate::report::Format,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Run only the K-th of N deterministic shares of the plan (for CI matrices).
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<String>,
+
+    /// Keep the sandbox of a failed case and print how to enter it.
+    #[arg(long)]
+    pub keep_failed: bool,
+
+    /// More cases, from a directory of case files; repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub cases: Vec<PathBuf>,
+
+    /// No progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+
+    /// More cases, from a directory of case files; repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub cases: Vec<PathBuf>,
 }
 
 /// A CNI operation, as `exec` takes it.

@@ -38,6 +38,14 @@ pub struct Case {
     pub ipam_stub: bool,
     pub stub: BTreeMap<String, StubReply>,
     pub leak_check: bool,
+    /// Run at the plugin's newest version only: the scenario does not
+    /// depend on the version (an unsupported version, say).
+    pub once: bool,
+    /// The interface name of attachment `a` (default `eth0`).
+    pub ifname: Option<String>,
+    /// Changes to the plugin's configuration in every request of the case.
+    pub set: BTreeMap<String, Value>,
+    pub remove: Vec<String>,
     pub steps: Vec<Step>,
 }
 
@@ -106,6 +114,9 @@ pub enum Need {
     LinkKind(String),
     /// A tool on the machine, e.g. `tool:iptables-save`.
     Tool(String),
+    /// The plugin's configuration has this (dotted) path, e.g.
+    /// `config:ipam.ranges`.
+    Config(String),
 }
 
 impl Need {
@@ -114,8 +125,9 @@ impl Need {
             None if s == "ipam-section" => Ok(Need::IpamSection),
             Some(("kind", k)) if !k.is_empty() => Ok(Need::LinkKind(k.to_owned())),
             Some(("tool", t)) if !t.is_empty() => Ok(Need::Tool(t.to_owned())),
+            Some(("config", p)) if !p.is_empty() => Ok(Need::Config(p.to_owned())),
             _ => Err(format!(
-                "{s:?} is not a need (ipam-section, kind:<link kind>, tool:<program>)"
+                "{s:?} is not a need (ipam-section, kind:<link kind>, tool:<program>, config:<path>)"
             )),
         }
     }
@@ -127,6 +139,7 @@ impl fmt::Display for Need {
             Need::IpamSection => f.write_str("ipam-section"),
             Need::LinkKind(k) => write!(f, "kind:{k}"),
             Need::Tool(t) => write!(f, "tool:{t}"),
+            Need::Config(p) => write!(f, "config:{p}"),
         }
     }
 }
@@ -153,6 +166,12 @@ pub struct RunStep {
     pub prev_result: PrevResult,
     pub valid: Option<Vec<String>>,
     pub gc_keys: GcKeys,
+    /// VERSION's stdin: `{"cniVersion"}` alone, or the whole configuration.
+    pub version_stdin: VersionStdin,
+    /// Send the command to the plugin under test alone, not to the plugins
+    /// around it (a chained plugin's CHECK after tampering, which the
+    /// interface plugin before it would otherwise report first).
+    pub alone: bool,
     pub expect: Expect,
     pub codes: Vec<u64>,
     pub code_level: Level,
@@ -213,6 +232,11 @@ pub enum Action {
     ChangeMac,
     /// Forget the cached result, as a runtime that lost its cache.
     ForgetResult,
+    /// Change CNI_IFNAME's MAC as a later plugin of the chain would, and
+    /// say so in the cached result (P-CHECK-3).
+    LaterPluginChangesMac,
+    /// Delete every file under the fake host's /var/lib/cni (IPAM stores).
+    RemoveState,
 }
 
 /// What `prevResult` DEL and CHECK carry.
@@ -237,6 +261,16 @@ pub enum GcKeys {
     Both,
     ValidAttachments,
     Attachments,
+}
+
+/// What VERSION reads on stdin: both are "a JSON object with cniVersion"
+/// (P-VER-3); libcni sends the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VersionStdin {
+    #[default]
+    Minimal,
+    Config,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -272,6 +306,10 @@ struct CaseFile {
     #[serde(default)]
     stub: BTreeMap<String, StubReply>,
     leak_check: Option<bool>,
+    #[serde(default)]
+    once: bool,
+    ifname: Option<String>,
+    config: Option<ConfigEdit>,
     steps: Vec<StepFile>,
 }
 
@@ -338,6 +376,9 @@ struct StepFile {
     prev_result: Option<PrevResult>,
     valid: Option<Vec<String>>,
     gc_keys: Option<GcKeys>,
+    version_stdin: Option<VersionStdin>,
+    #[serde(default)]
+    alone: bool,
     expect: Option<Expect>,
     code: Option<u64>,
     codes: Option<Vec<u64>>,
@@ -446,6 +487,13 @@ fn validate(id: &str, source: &str, file: CaseFile) -> Result<Case, String> {
     if file.steps.is_empty() {
         return Err("steps: a case has at least one step".to_owned());
     }
+    if let Some(name) = &file.ifname
+        && let Some(problem) = crate::spec::names::interface_name_problem(name)
+    {
+        return Err(format!("ifname: {name:?} {problem}"));
+    }
+    let config = file.config.unwrap_or_default();
+    let case_set = json_values(config.set, "config.set")?;
     let steps = file
         .steps
         .into_iter()
@@ -467,8 +515,26 @@ fn validate(id: &str, source: &str, file: CaseFile) -> Result<Case, String> {
         ipam_stub: file.ipam_stub,
         stub: file.stub,
         leak_check: file.leak_check.unwrap_or(true),
+        once: file.once,
+        ifname: file.ifname,
+        set: case_set,
+        remove: config.remove,
         steps,
     })
+}
+
+fn json_values(
+    values: BTreeMap<String, toml::Value>,
+    field: &str,
+) -> Result<BTreeMap<String, Value>, String> {
+    values
+        .into_iter()
+        .map(|(k, v)| {
+            serde_json::to_value(&v)
+                .map(|j| (k.clone(), j))
+                .map_err(|e| format!("{field}.{k}: {e}"))
+        })
+        .collect()
 }
 
 fn step(s: StepFile) -> Result<Step, String> {
@@ -520,15 +586,7 @@ fn step(s: StepFile) -> Result<Step, String> {
             }
             let config = s.config.unwrap_or_default();
             let env = s.env.unwrap_or_default();
-            let set = config
-                .set
-                .into_iter()
-                .map(|(k, v)| {
-                    serde_json::to_value(&v)
-                        .map(|j| (k.clone(), j))
-                        .map_err(|e| format!("config.set.{k}: {e}"))
-                })
-                .collect::<Result<_, _>>()?;
+            let set = json_values(config.set, "config.set")?;
             if s.valid.is_some() && command != RunCommand::Gc {
                 return Err("valid: goes with run = \"gc\"".to_owned());
             }
@@ -544,6 +602,8 @@ fn step(s: StepFile) -> Result<Step, String> {
                 prev_result: s.prev_result.unwrap_or_default(),
                 valid: s.valid,
                 gc_keys: s.gc_keys.unwrap_or_default(),
+                version_stdin: s.version_stdin.unwrap_or_default(),
+                alone: s.alone,
                 expect,
                 codes,
                 code_level: s

@@ -4,8 +4,14 @@
 
 pub mod case;
 pub mod checks;
+pub mod driver;
+pub mod instance;
+pub mod keep;
+pub mod kernel;
 pub mod plan;
 pub mod role;
+pub mod runner;
+pub mod target;
 pub mod verdict;
 
 pub use case::Case;

@@ -45,12 +45,16 @@ pub fn plan(
         if !selected(&case.id, sel) {
             continue;
         }
-        let versions: Vec<Version> = supported
+        let mut versions: Vec<Version> = supported
             .iter()
             .copied()
             .filter(wanted)
             .filter(|v| case.versions.contains(*v))
             .collect();
+        if case.once && versions.len() > 1 {
+            // The scenario does not depend on the version: the newest will do.
+            versions.drain(..versions.len() - 1);
+        }
         let reason = if !case.roles.contains(&role) {
             Some(format!(
                 "applies to {} plugins; this one runs as {role}",

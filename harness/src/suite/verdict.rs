@@ -177,9 +177,9 @@ mod tests {
         let should = Finding::new("P-DEL-4", Level::Should, "y");
         let info = Finding::new("P-DEL-6", Level::Info, "z");
         assert_eq!(grade(&[], false), Verdict::Pass);
-        assert_eq!(grade(&[info.clone()], false), Verdict::Pass);
+        assert_eq!(grade(std::slice::from_ref(&info), false), Verdict::Pass);
         assert_eq!(grade(&[should.clone(), info], false), Verdict::Warn);
-        assert_eq!(grade(&[should.clone()], true), Verdict::Fail);
+        assert_eq!(grade(std::slice::from_ref(&should), true), Verdict::Fail);
         assert_eq!(grade(&[should, must], false), Verdict::Fail);
     }
 }
