@@ -41,14 +41,39 @@ impl<'a> Tuned<'a> {
         Ok(self.handle.set_mtu(self.ifname, mtu)?)
     }
 
-    /// Sets the MAC with the link down, as not every driver takes a new
-    /// address while up, and brings it back up if it was.
+    /// Sets the MAC. Most drivers (veth among them) take a new address
+    /// while the link is up; setting a link down makes the kernel drop the
+    /// IPv4 routes through it, which the plugin before us installed. So the
+    /// link goes down only for drivers that refuse a live change, and the
+    /// routes through it are put back after.
     pub fn set_mac(&self, mac: MacAddr) -> Result<(), PluginError> {
-        let was_up = self.require()?.up;
+        let link = self.require()?;
+        match self.handle.set_mac(self.ifname, mac) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.errno() != Some(libc::EBUSY) => return Err(e.into()),
+            Err(_) => {}
+        }
+        let routes: Vec<_> = self
+            .handle
+            .routes()?
+            .into_iter()
+            .filter(|r| r.oif == Some(link.index) && r.protocol != cnitest::netlink::Protocol::KERNEL)
+            .collect();
         self.handle.set_down(self.ifname)?;
         self.handle.set_mac(self.ifname, mac)?;
-        if was_up {
+        if link.up {
             self.handle.set_up(self.ifname)?;
+            for r in &routes {
+                let mut spec = cnitest::netlink::RouteSpec::new(r.dst);
+                spec.gateway = r.gateway;
+                spec.oif = r.oif;
+                spec.table = Some(r.table);
+                spec.priority = r.priority;
+                spec.scope = Some(r.scope);
+                spec.mtu = r.mtu;
+                spec.advmss = r.advmss;
+                self.handle.replace_route(&spec)?;
+            }
         }
         Ok(())
     }
