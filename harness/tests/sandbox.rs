@@ -531,6 +531,7 @@ fn teardown_kills_processes_left_inside() {
 #[test]
 fn interrupting_a_run_leaves_nothing() {
     require_root();
+    let machine_before = machine_network();
     let scratch = Scratch::new();
     let root = scratch.root();
     let tmp = scratch.tmp();
@@ -576,11 +577,13 @@ fn interrupting_a_run_leaves_nothing() {
         Duration::from_secs(5),
         || alive(&ours).is_empty(),
     );
+    assert_eq!(machine_before, machine_network());
 }
 
 #[test]
 fn clean_releases_what_a_killed_run_left() {
     require_root();
+    let machine_before = machine_network();
     let scratch = Scratch::new();
     let root = scratch.root();
     let tmp = scratch.tmp();
@@ -633,6 +636,7 @@ fn clean_releases_what_a_killed_run_left() {
     );
     // A second clean finds nothing.
     assert!(clean_in(&root).is_empty());
+    assert_eq!(machine_before, machine_network());
 }
 
 #[test]

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::sched::{CloneFlags, setns, unshare};
 
+use crate::netlink::Handle;
+
 use super::container::Container;
 use super::error::{SandboxError, TeardownErrors};
 use super::mount;
@@ -70,6 +72,11 @@ impl SandboxBuilder {
             mount::cover_run(&tag)?;
             mount::bind_kept(&kept)?;
             mount::mount_sysfs()?;
+            // Like any host, the fake host has its loopback up (a container's stays down, as a
+            // runtime hands it over before the loopback plugin runs).
+            Handle::current()
+                .and_then(|handle| handle.set_up("lo"))
+                .map_err(SandboxError::netlink("set lo up in the fake host"))?;
             let net = netns::open_own(NsKind::Net)?;
             let mnt = netns::open_own(NsKind::Mnt)?;
             let mut containers = Vec::with_capacity(self.containers.len());
