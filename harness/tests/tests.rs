@@ -6,6 +6,6 @@ mod observe;
 mod properties;
 mod report;
 mod runtime;
-mod suite;
 mod sandbox;
+mod suite;
 mod support;

@@ -57,13 +57,44 @@ fn rules_via(
             )));
         }
         let text = String::from_utf8_lossy(&output.stdout);
-        lines.extend(
-            normalise(&text)
-                .into_iter()
-                .map(|line| format!("{tool}: {line}")),
-        );
+        let mut listed = normalise(&text);
+        if tool == "nft"
+            && lines
+                .iter()
+                .any(|l: &String| l.starts_with("iptables-save: "))
+        {
+            // iptables-nft's tables were listed already, by iptables-save and
+            // ip6tables-save; listing them twice would report each rule twice.
+            listed = without_xtables_tables(listed);
+        }
+        lines.extend(listed.into_iter().map(|line| format!("{tool}: {line}")));
     }
     Ok(found_any.then_some(lines))
+}
+
+/// The tables iptables-nft keeps under the names of the classic xtables.
+const XTABLES: [&str; 5] = ["filter", "nat", "mangle", "raw", "security"];
+
+/// Drops, from a normalised `nft list ruleset`, the `ip`/`ip6` tables that
+/// carry the classic xtables names; tables made natively with nft stay.
+fn without_xtables_tables(lines: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(lines.len());
+    let mut skip_depth = 0usize;
+    for line in lines {
+        if skip_depth > 0 {
+            skip_depth += line.matches('{').count();
+            skip_depth = skip_depth.saturating_sub(line.matches('}').count());
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let is_xtables = matches!(words.as_slice(), ["table", "ip" | "ip6", name, "{"] if XTABLES.contains(name));
+        if is_xtables {
+            skip_depth = 1;
+            continue;
+        }
+        out.push(line);
+    }
+    out
 }
 
 fn find_tool(name: &str) -> Option<PathBuf> {
@@ -140,6 +171,15 @@ fn strip_nft_counters(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nft_tables_of_iptables_nft_are_not_listed_twice() {
+        let nft = "table ip nat {\nchain POSTROUTING {\njump CNI-1\n}\n}\ntable ip cni_hostport {\nchain hostports {\n}\n}\n";
+        assert_eq!(
+            without_xtables_tables(normalise(nft)),
+            ["table ip cni_hostport {", "chain hostports {", "}", "}"]
+        );
+    }
 
     #[test]
     fn listings_lose_what_varies() {

@@ -251,6 +251,9 @@ pub enum PrevResult {
     Empty,
     /// The cached result with its first address moved within its subnet.
     Doctored,
+    /// The cached result claiming another MAC for CNI_IFNAME: a mismatch
+    /// only the plugin itself can see (an IPAM delegate knows no MACs).
+    DoctoredMac,
 }
 
 /// Which key GC's valid attachments go under.

@@ -212,7 +212,7 @@ impl<'a> Driver<'a> {
                             att.put_result = None;
                         }
                         // R-CHAIN-2: the list stops at the first failure.
-                        return self.finish(command, att, out, None);
+                        return self.finish(step, att, out, None);
                     }
                     None => return out,
                 }
@@ -235,16 +235,17 @@ impl<'a> Driver<'a> {
                 last = value;
             }
         }
-        self.finish(command, att, out, last)
+        self.finish(step, att, out, last)
     }
 
     fn finish(
         &self,
-        command: Command,
+        step: &RunStep,
         att: &mut AttachmentState,
         out: StepRun,
         last: Option<Value>,
     ) -> StepRun {
+        let command = step.command.command();
         let put_ok = out
             .put
             .as_ref()
@@ -258,7 +259,9 @@ impl<'a> Driver<'a> {
                     None
                 };
             }
-            Command::Del if put_ok && out.problem.is_none() => {
+            // A DEL sent to the plugin under test alone leaves the rest of
+            // the list holding the attachment: it still needs a DEL.
+            Command::Del if put_ok && out.problem.is_none() && !step.alone => {
                 att.needs_del = false;
                 att.cached = None;
             }
@@ -408,6 +411,9 @@ impl<'a> Driver<'a> {
             (_, PrevResult::None) => None,
             (_, PrevResult::Empty) => Some(json!({})),
             (_, PrevResult::Doctored) => att.and_then(|a| a.cached.as_ref()).map(doctor),
+            (_, PrevResult::DoctoredMac) => {
+                att.and_then(|a| a.cached.as_ref().map(|c| doctor_mac(c, &a.ifname)))
+            }
         };
         // GC's valid attachments, resolved by the caller from the step.
         let valid: Vec<GcAttachment> = live.to_vec();
@@ -546,6 +552,20 @@ pub fn doctor(result: &Value) -> Value {
         r["ips"][0]["address"] = Value::String(addr);
     } else if let Some(addr) = r.pointer("/ip4/ip").and_then(Value::as_str).and_then(moved) {
         r["ip4"]["ip"] = Value::String(addr);
+    }
+    r
+}
+
+/// The result with another MAC for the interface `ifname` (P-CHECK-2).
+pub fn doctor_mac(result: &Value, ifname: &str) -> Value {
+    let mut r = result.clone();
+    if let Some(Value::Array(ifaces)) = r.get_mut("interfaces") {
+        for i in ifaces
+            .iter_mut()
+            .filter(|i| i.get("name").and_then(Value::as_str) == Some(ifname))
+        {
+            i["mac"] = Value::String("02:00:00:00:0d:0c".to_owned());
+        }
     }
     r
 }

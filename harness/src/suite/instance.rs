@@ -80,6 +80,12 @@ pub fn run(instance: &Instance, cx: &RunContext<'_>) -> CaseResult {
     };
     match outcome {
         Outcome::Done => {
+            // The same leak seen by a step's no-leak check and by the final
+            // check is one finding.
+            let mut seen = std::collections::BTreeSet::new();
+            result
+                .findings
+                .retain(|f| seen.insert((f.rule.clone(), f.message.clone())));
             result.verdict = grade(&result.findings, cx.strict);
             result.findings.sort_by_key(|f| f.level);
             result.message = result
@@ -319,6 +325,14 @@ impl<'a> Execution<'a> {
             .steps
             .iter()
             .any(|s| matches!(s, Step::Run(r) if r.checks.iter().any(|c| c == "no-growth")));
+        let wants_restored = self
+            .case
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::Run(r) if r.checks.iter().any(|c| c == "restored")));
+        // What each attachment's container was just before the plugin under
+        // test ran its last ADD: what a DEL of it alone restores.
+        let mut before_add: BTreeMap<String, Snapshot> = BTreeMap::new();
 
         for (index, step) in self.case.steps.iter().enumerate() {
             match step {
@@ -352,10 +366,12 @@ impl<'a> Execution<'a> {
                             Err(e) => return Outcome::Error(e),
                         }
                     }
-                    let wants_before = run
-                        .checks
-                        .iter()
-                        .any(|c| c == "container-unchanged" || c.starts_with("kept"));
+                    let wants_before = run.repeat.is_none()
+                        && (run
+                            .checks
+                            .iter()
+                            .any(|c| c == "container-unchanged" || c.starts_with("kept"))
+                            || (wants_restored && run.command == RunCommand::Add));
                     let stub_seen = stub.as_ref().map_or(0, |s| s.records().len());
                     let targets = step_attachments(run, &atts);
                     for t in &targets {
@@ -386,6 +402,11 @@ impl<'a> Execution<'a> {
                         Ok(s) => s,
                         Err(e) => return Outcome::Error(e),
                     };
+                    if run.command == RunCommand::Add
+                        && let Some(s) = &before_step
+                    {
+                        before_add.insert(targets[0].clone(), s.clone());
+                    }
                     for (_, r) in &runs {
                         self.record(index, &r.calls);
                     }
@@ -422,6 +443,7 @@ impl<'a> Execution<'a> {
                         stub: stub.as_ref(),
                         stub_seen,
                         before_step: before_step.as_ref(),
+                        before_add: before_add.get(&targets[0]),
                         baseline: baseline.as_ref(),
                         steady: self.cx.steady,
                         precreated: precreated.as_ref(),
@@ -449,30 +471,35 @@ impl<'a> Execution<'a> {
         }
         self.cleanup(&driver, sandbox, &mut atts);
         if self.case.leak_check
-            && self.role != Role::Ipam
-            && let Some(base) = &baseline
-        {
-            match kernel::snapshot(sandbox, &container_names) {
-                Ok(now) => {
-                    let left = kernel::leftovers(base, &now, self.cx.steady);
-                    self.kernel_diff = left.iter().map(ToString::to_string).collect();
-                    self.findings
-                        .extend(kernel::leak_findings(&left, self.version));
-                }
-                Err(e) => return Outcome::Error(e),
-            }
-        } else if self.case.leak_check
             && let Some(base) = &baseline
         {
             // An IPAM plugin's leaks are its reservations: files only.
-            if let Ok(now) = kernel::snapshot(sandbox, &[]) {
-                let left = kernel::leftovers(base, &now, self.cx.steady);
-                self.kernel_diff = left.iter().map(ToString::to_string).collect();
-                self.findings
-                    .extend(kernel::leak_findings(&left, self.version));
+            let watched: &[String] = if self.role == Role::Ipam {
+                &[]
+            } else {
+                &container_names
+            };
+            let settling = atts.values().any(|a| a.netns_deleted);
+            if let Err(e) = self.leak_check(sandbox, base, watched, settling) {
+                return Outcome::Error(e);
             }
         }
         Outcome::Done
+    }
+
+    /// P-DEL-4: what is left against before the first ADD.
+    fn leak_check(
+        &mut self,
+        sandbox: &Sandbox,
+        base: &Snapshot,
+        containers: &[String],
+        settling: bool,
+    ) -> Result<(), String> {
+        let left = kernel::settled_leftovers(sandbox, base, containers, self.cx.steady, settling)?;
+        self.kernel_diff = left.iter().map(ToString::to_string).collect();
+        self.findings
+            .extend(kernel::leak_findings(&left, self.version));
+        Ok(())
     }
 
     /// DEL for every attachment an ADD was tried for and no DEL succeeded

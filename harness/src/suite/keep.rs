@@ -35,7 +35,7 @@ pub fn keep(sandbox: &Sandbox, name: &str) -> Result<String, String> {
         Ok(target)
     };
     let net = pin(sandbox.host_netns_fd().as_raw_fd(), "host-net")?;
-    let mnt = pin(sandbox.mnt.as_raw_fd(), "mnt")?;
+    let mnt = pin(sandbox.mount_ns_fd().as_raw_fd(), "mnt")?;
     let mut text = format!(
         "the fake host: nsenter --net={} --mount={} sh",
         net.display(),

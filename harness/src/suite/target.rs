@@ -66,14 +66,16 @@ impl Target {
             .and_then(|n| n.to_str())
             .ok_or_else(|| TargetError(format!("--plugin {}: no file name", plugin.display())))?
             .to_owned();
+        // Directories that do not exist are dropped: they hold no plugin,
+        // and the sandbox cannot keep what is not there.
         let mut search = vec![plugin.parent().map(Path::to_path_buf).unwrap_or_default()];
-        search.extend(
-            cni_path
-                .iter()
-                .filter(|p| !search.contains(p))
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
+        // Absolute, as plugins run with another working directory.
+        for dir in cni_path.iter().filter(|p| p.is_dir()) {
+            let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+            if !search.contains(&dir) {
+                search.push(dir);
+            }
+        }
         match config {
             Some(path) => from_config(plugin, name, path, role, search),
             None => Ok(default_target(

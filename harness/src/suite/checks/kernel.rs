@@ -10,7 +10,7 @@ use crate::sandbox::observe::diff;
 use crate::spec::rule::Level;
 use crate::spec::{CniResult, Version};
 use crate::suite::case::{Expect, PrevResult, RunCommand, RunStep};
-use crate::suite::kernel::{self, Snapshot, leak_findings, leftovers};
+use crate::suite::kernel::{self, Snapshot, leak_findings};
 use crate::suite::role::Role;
 use crate::suite::verdict::Finding;
 
@@ -148,13 +148,12 @@ pub fn no_leak(ctx: &Ctx<'_>) -> Result<Vec<Finding>, String> {
         return Err("no-leak needs an ADD earlier in the case".to_owned());
     };
     let names: Vec<String> = base.containers.keys().cloned().collect();
-    let now = kernel::snapshot(ctx.sandbox, &names)?;
-    Ok(
-        leak_findings(&leftovers(base, &now, ctx.steady), ctx.version)
-            .into_iter()
-            .map(|f| f.at_step(ctx.index))
-            .collect(),
-    )
+    let settling = ctx.atts.values().any(|a| a.netns_deleted);
+    let left = kernel::settled_leftovers(ctx.sandbox, base, &names, ctx.steady, settling)?;
+    Ok(leak_findings(&left, ctx.version)
+        .into_iter()
+        .map(|f| f.at_step(ctx.index))
+        .collect())
 }
 
 /// P-DEL-4: a second ADD/DEL cycle leaves no more than the first.
@@ -367,4 +366,59 @@ pub fn container_mac(ctx: &Ctx<'_>, mac: &str) -> Result<Vec<Finding>, String> {
             )],
         },
     )
+}
+
+/// R-LIFE-6: the namespace CNI_NETNS names still opens, inside the fake
+/// host where plugins see it.
+pub fn netns_exists(ctx: &Ctx<'_>) -> Result<Vec<Finding>, String> {
+    let att = ctx.att();
+    let Some(path) = &att.netns else {
+        return Ok(Vec::new());
+    };
+    let status = ctx
+        .sandbox
+        .command("test")
+        .arg("-e")
+        .arg(path)
+        .status()
+        .map_err(|e| format!("looking for {}: {e}", path.display()))?;
+    Ok(if status.success() {
+        Vec::new()
+    } else {
+        vec![ctx.finding(
+            "R-LIFE-6",
+            ctx.level(),
+            format!(
+                "{} is gone after DEL: the namespace is the runtime's to remove",
+                path.display()
+            ),
+        )]
+    })
+}
+
+/// P-DEL-4: after a DEL of the plugin under test alone, the container is
+/// as it was just before that plugin's ADD: what it changed (an MTU, a MAC)
+/// is undone, though the interface the plugin before it made remains.
+pub fn restored(ctx: &Ctx<'_>) -> Result<Vec<Finding>, String> {
+    let att = ctx.att();
+    let Some(before) = ctx
+        .before_add
+        .and_then(|s| s.containers.get(&att.container))
+    else {
+        return Err("restored needs an ADD of the same attachment earlier in the case".to_owned());
+    };
+    let now = kernel::snapshot(ctx.sandbox, std::slice::from_ref(&att.container))?;
+    let Some(after) = now.containers.get(&att.container) else {
+        return Ok(Vec::new());
+    };
+    Ok(diff("container", before, after)
+        .into_iter()
+        .map(|c| {
+            ctx.finding(
+                "P-DEL-4",
+                Level::Should.at(ctx.version),
+                format!("DEL did not undo its ADD: {c}"),
+            )
+        })
+        .collect())
 }

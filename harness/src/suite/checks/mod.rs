@@ -114,6 +114,14 @@ const NAMES: &[(&str, &str)] = &[
         "container-mac",
         "the container interface has this MAC (container-mac:c2:11:22:33:44:55; C-CAP-1)",
     ),
+    (
+        "netns-exists",
+        "the container's namespace still opens (R-LIFE-6)",
+    ),
+    (
+        "restored",
+        "DEL of the plugin alone undid what its ADD changed in the container (P-DEL-4)",
+    ),
 ];
 
 /// Check names, for messages.
@@ -152,6 +160,9 @@ pub struct Ctx<'a> {
     pub before_step: Option<&'a Snapshot>,
     /// Read before the case's first ADD.
     pub baseline: Option<&'a Snapshot>,
+    /// The containers just before the plugin under test's last ADD of the
+    /// step's attachment (cases with a `restored` check).
+    pub before_add: Option<&'a Snapshot>,
     pub steady: &'a Steady,
     /// What `precreate-interface` made: its index and MAC.
     pub precreated: Option<&'a (u32, String)>,
@@ -215,6 +226,8 @@ pub fn run(name: &str, ctx: &Ctx<'_>) -> Result<Vec<Finding>, String> {
         "released" => kernel::released(ctx, arg.unwrap_or("b")),
         "kept" => kernel::kept(ctx, arg.unwrap_or("a")),
         "address" => Ok(result::has_address(ctx, arg.unwrap_or_default())),
+        "netns-exists" => kernel::netns_exists(ctx),
+        "restored" => kernel::restored(ctx),
         "container-mac" => kernel::container_mac(ctx, arg.unwrap_or_default()),
         other => Err(format!("no check named {other:?}")),
     }

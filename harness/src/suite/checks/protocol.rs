@@ -162,7 +162,7 @@ pub fn expectations(ctx: &Ctx<'_>, call: &Call) -> Vec<Finding> {
         .names
         .iter()
         .map(String::as_str)
-        .filter(|n| !text.contains(n))
+        .filter(|n| !names(&text, n))
         .collect();
     if !missing.is_empty() {
         let rule = if step.names.iter().all(|n| n.starts_with("CNI_")) {
@@ -181,6 +181,17 @@ pub fn expectations(ctx: &Ctx<'_>, call: &Call) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// Whether an error message names `name`: as written, or, for a `CNI_*`
+/// variable, by the rest of its name in any case, as pkg/skel words it
+/// ("invalid characters in containerID").
+fn names(text: &str, name: &str) -> bool {
+    text.contains(name)
+        || name.strip_prefix("CNI_").is_some_and(|rest| {
+            text.to_ascii_lowercase()
+                .contains(&rest.to_ascii_lowercase())
+        })
 }
 
 fn describe(call: &Call) -> String {
