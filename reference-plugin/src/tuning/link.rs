@@ -57,7 +57,9 @@ impl<'a> Tuned<'a> {
             .handle
             .routes()?
             .into_iter()
-            .filter(|r| r.oif == Some(link.index) && r.protocol != cnitest::netlink::Protocol::KERNEL)
+            .filter(|r| {
+                r.oif == Some(link.index) && r.protocol != cnitest::netlink::Protocol::KERNEL
+            })
             .collect();
         self.handle.set_down(self.ifname)?;
         self.handle.set_mac(self.ifname, mac)?;
