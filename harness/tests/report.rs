@@ -45,6 +45,7 @@ fn result(case: &str, version: Version, verdict: Verdict, clauses: &[&str]) -> C
         kernel_diff: vec![],
         duration: Duration::from_millis(10),
         kept: None,
+        plugin_time: Default::default(),
         reproduce: format!(
             "cnitest run --plugin '/opt/cni/bin/mock plugin' --role interface --filter '{case}' --versions {version}"
         ),

@@ -53,6 +53,9 @@ pub struct JsonResult {
     pub message: String,
     pub duration_ms: u64,
     // Additions to the design's document.
+    /// The wall time of the case's plugin calls, summed.
+    #[serde(default)]
+    pub plugin_ms: u64,
     pub role: Role,
     pub title: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -136,6 +139,7 @@ fn result(r: &CaseResult) -> JsonResult {
         clauses: r.clauses.clone(),
         message: r.message.clone(),
         duration_ms: millis(r.duration),
+        plugin_ms: millis(r.plugin_time),
         role: r.role,
         title: r.title.clone(),
         findings: r.findings.iter().map(finding).collect(),

@@ -225,6 +225,7 @@ mod tests {
             kernel_diff: vec![],
             duration: Duration::from_millis(1),
             kept: None,
+            plugin_time: Default::default(),
             reproduce: String::new(),
         }
     }

@@ -60,6 +60,7 @@ pub fn run(instance: &Instance, cx: &RunContext<'_>) -> CaseResult {
         kernel_diff: Vec::new(),
         duration: Duration::ZERO,
         kept: None,
+        plugin_time: Duration::ZERO,
         reproduce: format!(
             "cnitest run {} --filter '{}' --versions {}",
             cx.rerun_args, case.id, instance.version
@@ -76,6 +77,7 @@ pub fn run(instance: &Instance, cx: &RunContext<'_>) -> CaseResult {
         result.kernel_diff = exec.kernel_diff;
         result.exchanges = exec.exchanges;
         result.kept = exec.kept;
+        result.plugin_time = exec.plugin_time;
         outcome
     };
     match outcome {
@@ -197,6 +199,7 @@ struct Execution<'a> {
     exchanges: Vec<Exchange>,
     kernel_diff: Vec<String>,
     kept: Option<String>,
+    plugin_time: Duration,
 }
 
 impl<'a> Execution<'a> {
@@ -210,6 +213,7 @@ impl<'a> Execution<'a> {
             exchanges: Vec::new(),
             kernel_diff: Vec::new(),
             kept: None,
+            plugin_time: Duration::ZERO,
         }
     }
 
@@ -556,6 +560,7 @@ impl<'a> Execution<'a> {
 
     fn record(&mut self, step: usize, calls: &[Call]) {
         for call in calls {
+            self.plugin_time += call.outcome.duration;
             self.exchanges.push(exchange(step, call));
         }
     }

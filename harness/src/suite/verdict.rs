@@ -119,6 +119,10 @@ pub struct CaseResult {
     pub kept: Option<String>,
     /// A command that runs this case again, alone.
     pub reproduce: String,
+    /// The wall time of every plugin call of the case, summed: what the
+    /// plugin cost, against `duration`, what the case cost.
+    #[serde(default)]
+    pub plugin_time: Duration,
 }
 
 /// Grades findings: a MUST finding fails, a SHOULD one warns (fails under
