@@ -118,6 +118,60 @@ pub struct RunArgs {
     /// No progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Compare what the plugin answers with the snapshots in DIR (insta's format), per case and
+    /// version; a changed answer fails its case with a diff. New answers are recorded.
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+
+    /// With --snapshots: accept the answers of this run as the new snapshots.
+    #[arg(long, requires = "snapshots")]
+    pub update_snapshots: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit status: as `run`: 0 no finding failed, 1 a MUST broken, 2 bad usage or input, \
+3 the harness could not set up.")]
+pub struct FuzzArgs {
+    /// The plugin binary, or a bare name found in --cni-path.
+    #[arg(long, value_name = "PATH")]
+    pub plugin: PathBuf,
+
+    /// The plugin's own configuration, which the generated configurations start from.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// The plugin's role [default: interface, or chained when it is not the first of the list].
+    #[arg(long, value_enum)]
+    pub role: Option<crate::suite::Role>,
+
+    /// Where plugins are found.
+    #[arg(long, value_name = "DIRS", env = "CNI_PATH", default_value = "/opt/cni/bin:/usr/lib/cni")]
+    pub cni_path: String,
+
+    /// How many configurations to try.
+    #[arg(long = "cases", value_name = "N", default_value = "100")]
+    pub cases: u32,
+
+    /// The seed: the same seed tries the same configurations [default: from the clock, printed].
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+
+    /// Seconds each plugin call may take before its process group is killed.
+    #[arg(long, value_name = "SECS", default_value = "10")]
+    pub timeout: f64,
+
+    /// Configurations tried at once [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+
+    /// No progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
