@@ -46,6 +46,7 @@ fn result(case: &str, version: Version, verdict: Verdict, clauses: &[&str]) -> C
         duration: Duration::from_millis(10),
         kept: None,
         plugin_time: Default::default(),
+        answers: None,
         reproduce: format!(
             "cnitest run --plugin '/opt/cni/bin/mock plugin' --role interface --filter '{case}' --versions {version}"
         ),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use cnitest::suite::case::{self, Case};
 use cnitest::suite::plan::Selection;
 use cnitest::suite::runner::{self, RunOptions};
+use cnitest::suite::snapshot;
 use cnitest::suite::target::Target;
 use cnitest::suite::{CaseResult, Role, Verdict};
 use serde_json::json;
@@ -33,6 +34,7 @@ fn options(filters: Vec<String>) -> RunOptions {
         missing_kinds: Vec::new(),
         keep_failed: false,
         stub_exe: Some(crate::support::cnitest_exe()),
+        snapshots: false,
     }
 }
 
@@ -72,6 +74,15 @@ fn config(dir: &Path, plugin: &str, faults: &[&str]) -> PathBuf {
 }
 
 fn run(plugin: &str, faults: &[&str], filters: Vec<String>) -> Vec<CaseResult> {
+    run_with(plugin, faults, filters, false)
+}
+
+fn run_with(
+    plugin: &str,
+    faults: &[&str],
+    filters: Vec<String>,
+    snapshots: bool,
+) -> Vec<CaseResult> {
     let bin = reference_plugins();
     let tmp = tempfile::tempdir().unwrap();
     let conf = config(tmp.path(), plugin, faults);
@@ -83,6 +94,7 @@ fn run(plugin: &str, faults: &[&str], filters: Vec<String>) -> Vec<CaseResult> {
     )
     .unwrap();
     let mut opts = options(filters);
+    opts.snapshots = snapshots;
     if !faults.is_empty() {
         // Some switches hang on purpose; the cases that catch them need
         // only see that the plugin does not answer.
@@ -110,7 +122,28 @@ fn describe(results: &[CaseResult]) -> String {
 #[case::chained("cni-reference-tuning", Role::Chained)]
 #[case::ipam("cni-reference-ipam", Role::Ipam)]
 fn the_reference_plugins_pass_every_case(#[case] plugin: &str, #[case] role: Role) {
-    let results = run(plugin, &[], Vec::new());
+    let mut results = run_with(plugin, &[], Vec::new(), true);
+    // Their answers, for every case and version, are the project's own
+    // snapshots: a change in any of them is a change in the reference
+    // plugins (or the suite) that someone must accept on purpose.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../snapshots/reference")
+        .join(role.as_str());
+    let mode = if std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always") {
+        snapshot::Mode::Update
+    } else if std::env::var("CI").is_ok() || std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "no")
+    {
+        snapshot::Mode::Strict
+    } else {
+        snapshot::Mode::Compare
+    };
+    snapshot::apply(&dir, &mut results, mode, false).unwrap();
+    let stale = snapshot::stale(&dir, &results).unwrap();
+    assert!(
+        stale.is_empty(),
+        "stale or pending snapshots in {}: {stale:?}",
+        dir.display()
+    );
     assert!(results.iter().all(|r| r.role == role));
     let bad: Vec<CaseResult> = results
         .iter()

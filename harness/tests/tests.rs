@@ -7,5 +7,6 @@ mod properties;
 mod report;
 mod runtime;
 mod sandbox;
+mod snapshots;
 mod suite;
 mod support;

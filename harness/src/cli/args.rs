@@ -130,8 +130,10 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Exit status: as `run`: 0 no finding failed, 1 a MUST broken, 2 bad usage or input, \
-3 the harness could not set up.")]
+#[command(
+    after_help = "Exit status: as `run`: 0 no finding failed, 1 a MUST broken, 2 bad usage or input, \
+3 the harness could not set up."
+)]
 pub struct FuzzArgs {
     /// The plugin binary, or a bare name found in --cni-path.
     #[arg(long, value_name = "PATH")]
@@ -146,7 +148,12 @@ pub struct FuzzArgs {
     pub role: Option<crate::suite::Role>,
 
     /// Where plugins are found.
-    #[arg(long, value_name = "DIRS", env = "CNI_PATH", default_value = "/opt/cni/bin:/usr/lib/cni")]
+    #[arg(
+        long,
+        value_name = "DIRS",
+        env = "CNI_PATH",
+        default_value = "/opt/cni/bin:/usr/lib/cni"
+    )]
     pub cni_path: String,
 
     /// How many configurations to try.

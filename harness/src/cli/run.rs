@@ -15,6 +15,7 @@ use crate::spec::Version;
 use crate::suite::case::{self, Case};
 use crate::suite::plan::{Selection, parse_partition};
 use crate::suite::runner::{self, RunError, RunOptions};
+use crate::suite::snapshot;
 use crate::suite::target::{REFERENCE_INTERFACE, Target};
 use crate::suite::verdict::Summary;
 
@@ -168,6 +169,7 @@ fn run_suite(args: &RunArgs) -> Result<i32, Fail> {
         missing_kinds,
         keep_failed: args.keep_failed,
         stub_exe: None,
+        snapshots: args.snapshots.is_some(),
     };
     let planned = crate::suite::plan::plan(&cases, &probe.versions, target.role, &opts.selection);
     if planned.is_empty() {
@@ -185,6 +187,26 @@ fn run_suite(args: &RunArgs) -> Result<i32, Fail> {
         &|r| progress.finished(r),
     );
     progress.done();
+    let mut outcome = outcome;
+    if let Some(dir) = &args.snapshots {
+        let mode = if args.update_snapshots {
+            snapshot::Mode::Update
+        } else if std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "no") {
+            snapshot::Mode::Strict
+        } else {
+            snapshot::Mode::Compare
+        };
+        let tally = snapshot::apply(dir, &mut outcome.results, mode, args.strict)
+            .map_err(|e| Fail(exit::USAGE, format!("--snapshots {}: {e}", dir.display())))?;
+        eprintln!(
+            "cnitest run: snapshots in {}: {} matched, {} recorded, {} updated, {} changed",
+            dir.display(),
+            tally.matched,
+            tally.recorded,
+            tally.updated,
+            tally.changed
+        );
+    }
     let mut info = RunInfo::new(target.plugin.display().to_string(), target.role);
     info.config = args.config.as_ref().map(|c| c.display().to_string());
     info.supported_versions = outcome.probe.advertised.clone();

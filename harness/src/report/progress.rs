@@ -226,6 +226,7 @@ mod tests {
             duration: Duration::from_millis(1),
             kept: None,
             plugin_time: Default::default(),
+            answers: None,
             reproduce: String::new(),
         }
     }

@@ -11,6 +11,7 @@ use super::checks::{self, Ctx, delegation_stub_script};
 use super::driver::{AttachmentState, Driver, StepRun};
 use super::kernel::{self, ActError, Snapshot, Steady};
 use super::plan::Instance;
+use super::redact::Redactor;
 use super::role::Role;
 use super::target::Target;
 use super::verdict::{CaseResult, Exchange, Finding, Verdict, grade};
@@ -20,6 +21,7 @@ use crate::runtime::{GcAttachment, Namespaces, Runtime};
 use crate::sandbox::Sandbox;
 use crate::spec::Version;
 use crate::spec::rule::Level;
+use serde_json::Value;
 
 /// What every instance of a run shares.
 #[derive(Debug)]
@@ -37,6 +39,8 @@ pub struct RunContext<'a> {
     pub rerun_args: String,
     /// Pin a failed case's sandbox for a person to enter.
     pub keep_failed: bool,
+    /// Record what the plugin answered, for snapshots.
+    pub snapshots: bool,
 }
 
 /// The IPAM stub's name in `CNI_PATH`.
@@ -61,6 +65,7 @@ pub fn run(instance: &Instance, cx: &RunContext<'_>) -> CaseResult {
         duration: Duration::ZERO,
         kept: None,
         plugin_time: Duration::ZERO,
+        answers: None,
         reproduce: format!(
             "cnitest run {} --filter '{}' --versions {}",
             cx.rerun_args, case.id, instance.version
@@ -78,6 +83,7 @@ pub fn run(instance: &Instance, cx: &RunContext<'_>) -> CaseResult {
         result.exchanges = exec.exchanges;
         result.kept = exec.kept;
         result.plugin_time = exec.plugin_time;
+        result.answers = exec.answers;
         outcome
     };
     match outcome {
@@ -200,6 +206,9 @@ struct Execution<'a> {
     kernel_diff: Vec<String>,
     kept: Option<String>,
     plugin_time: Duration,
+    /// The plugin's answers, redacted, when snapshots are asked for.
+    answers: Option<Value>,
+    redactor: Redactor,
 }
 
 impl<'a> Execution<'a> {
@@ -214,6 +223,8 @@ impl<'a> Execution<'a> {
             kernel_diff: Vec::new(),
             kept: None,
             plugin_time: Duration::ZERO,
+            answers: cx.snapshots.then(|| Value::Array(Vec::new())),
+            redactor: Redactor::default(),
         }
     }
 
@@ -280,6 +291,7 @@ impl<'a> Execution<'a> {
         } else {
             None
         };
+        self.redactor = redactor_for(self.cx.target, stub_dir);
         let mut runtime = Runtime::new(Vec::new(), stub_dir.join("cache"));
         runtime.timeout = self.cx.timeout;
         runtime.output_limit = self.cx.output_limit;
@@ -459,6 +471,9 @@ impl<'a> Execution<'a> {
                             self.findings.extend(checks::expectations(&ctx, call));
                         }
                     }
+                    if self.answers.is_some() {
+                        self.record_answers(index, run, &runs, sandbox, &atts);
+                    }
                     for name in &run.checks {
                         match checks::run(name, &ctx) {
                             Ok(found) => self.findings.extend(found),
@@ -558,11 +573,110 @@ impl<'a> Execution<'a> {
         }
     }
 
+    /// What the plugin under test answered at a step, redacted: its exit,
+    /// its stdout, and after a successful ADD what the kernel showed of the
+    /// container interface. A repeated step's answers are sorted: which
+    /// attachment got which address varies from run to run, the set does not.
+    fn record_answers(
+        &mut self,
+        index: usize,
+        run: &RunStep,
+        runs: &[(String, StepRun)],
+        sandbox: &Sandbox,
+        atts: &BTreeMap<String, AttachmentState>,
+    ) {
+        let one = |redactor: &mut Redactor, name: &str, r: &StepRun| -> Option<Value> {
+            let call = r.put.as_ref()?;
+            let stdout = match &call.stdout {
+                crate::runtime::output::Stdout::Empty => Value::Null,
+                crate::runtime::output::Stdout::Json(v) => v.clone(),
+                crate::runtime::output::Stdout::Malformed(_) => {
+                    Value::String(call.outcome.stdout.text())
+                }
+            };
+            if call.command == crate::spec::Command::Add {
+                redactor.learn(&stdout);
+            }
+            let mut answer = serde_json::json!({
+                "exit": call.outcome.termination.to_string(),
+                "stdout": stdout,
+            });
+            if call.command == crate::spec::Command::Add
+                && call.outcome.termination.success()
+                && self.role != Role::Ipam
+                && let Some(att) = atts.get(name)
+                && let Ok(Some((mac, mtu))) =
+                    kernel::link_facts(sandbox, &att.container, &att.ifname)
+            {
+                answer["kernel"] =
+                    serde_json::json!({ att.ifname.clone(): {"mac": mac, "mtu": mtu} });
+            }
+            Some(redactor.value(&answer))
+        };
+        let mut entry =
+            serde_json::json!({"step": index, "command": run.command.command().as_str()});
+        if run.repeat.is_some() {
+            // Which attachment got which address varies from run to run:
+            // the attachment's own names go, and the answers are sorted.
+            let mut all: Vec<Value> = runs
+                .iter()
+                .filter_map(|(n, r)| {
+                    let mut redactor = self.redactor.clone();
+                    if let Some(att) = atts.get(n) {
+                        redactor = redactor.with_literal(&att.container_id, "[container-id]");
+                        if let Some(p) = &att.netns {
+                            redactor = redactor.with_literal(&p.display().to_string(), "[netns]");
+                        }
+                    }
+                    one(&mut redactor, n, r)
+                })
+                .collect();
+            all.sort_by_key(|v| v.to_string());
+            entry["answers"] = Value::Array(all);
+        } else if let Some((n, r)) = runs.first()
+            && let Some(a) = one(&mut self.redactor, n, r)
+        {
+            if let (Value::Object(e), Value::Object(a)) = (&mut entry, a) {
+                e.extend(a);
+            }
+        }
+        if let Some(Value::Array(list)) = &mut self.answers {
+            list.push(entry);
+        }
+    }
+
     fn record(&mut self, step: usize, calls: &[Call]) {
         for call in calls {
             self.plugin_time += call.outcome.duration;
             self.exchanges.push(exchange(step, call));
         }
+    }
+}
+
+/// The redactor of a case instance: this machine's plugin directories and
+/// this instance's scratch directory become placeholders; names the
+/// configuration sets stay.
+fn redactor_for(target: &Target, scratch: &std::path::Path) -> Redactor {
+    let mut paths: Vec<(String, String)> = target
+        .cni_path
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.display().to_string(), format!("[cni-path-{}]", i + 1)))
+        .collect();
+    paths.push((scratch.display().to_string(), "[scratch]".to_owned()));
+    let mut pinned = std::collections::BTreeSet::new();
+    collect_strings(&Value::Object(target.conf.clone()), &mut pinned);
+    Redactor::new(paths, pinned)
+}
+
+fn collect_strings(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::String(s) => {
+            out.insert(s.clone());
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
+        Value::Object(map) => map.values().for_each(|i| collect_strings(i, out)),
+        _ => {}
     }
 }
 

@@ -310,6 +310,21 @@ pub fn link_identity(
         .map(|l| (l.index, l.mac.unwrap_or_default())))
 }
 
+/// The container's link `name`: its MAC and MTU, if it is there.
+pub fn link_facts(
+    sandbox: &Sandbox,
+    container: &str,
+    name: &str,
+) -> Result<Option<(String, u32)>, String> {
+    let c = sandbox
+        .container(container)
+        .ok_or_else(|| format!("container {container} has no namespace"))?;
+    let h = Handle::in_netns(c.fd()).map_err(|e| e.to_string())?;
+    Ok(h.link(LinkRef::Name(name))
+        .map_err(|e| e.to_string())?
+        .map(|l| (l.mac.unwrap_or_default(), l.mtu)))
+}
+
 /// The leftovers as findings (P-DEL-4), graded at `version`.
 pub fn leak_findings(leftovers: &[Leftover], version: Version) -> Vec<Finding> {
     leftovers

@@ -9,8 +9,10 @@ pub mod instance;
 pub mod keep;
 pub mod kernel;
 pub mod plan;
+pub mod redact;
 pub mod role;
 pub mod runner;
+pub mod snapshot;
 pub mod target;
 pub mod verdict;
 

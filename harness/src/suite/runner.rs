@@ -38,6 +38,8 @@ pub struct RunOptions {
     /// The `cnitest` executable the recording stub runs as; `None` for this
     /// process's own (right for the `cnitest` binary, not for a test).
     pub stub_exe: Option<PathBuf>,
+    /// Record what the plugin answers, for snapshots.
+    pub snapshots: bool,
 }
 
 /// What the run found out before running cases.
@@ -227,6 +229,7 @@ pub fn run(
         missing_kinds: &opts.missing_kinds,
         rerun_args: opts.rerun_args.clone(),
         keep_failed: opts.keep_failed,
+        snapshots: opts.snapshots,
     };
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; plan.len()]);

@@ -123,6 +123,10 @@ pub struct CaseResult {
     /// plugin cost, against `duration`, what the case cost.
     #[serde(default)]
     pub plugin_time: Duration,
+    /// What the plugin under test answered at each step, redacted, for
+    /// snapshots (`--snapshots`); `None` when not asked for.
+    #[serde(skip)]
+    pub answers: Option<serde_json::Value>,
 }
 
 /// Grades findings: a MUST finding fails, a SHOULD one warns (fails under
