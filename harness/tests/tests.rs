@@ -1,10 +1,14 @@
 //! Integration tests: one binary, one module per area.
 
+mod action;
+mod cli;
+mod docs;
 mod exec;
 mod netlink;
 mod observe;
 mod properties;
 mod report;
+mod rootless;
 mod runtime;
 mod sandbox;
 mod snapshots;

@@ -29,6 +29,32 @@ pub enum Commands {
     Exec(ExecArgs),
     /// Remove what a killed run left behind (namespaces' processes, temp dirs).
     Clean(CleanArgs),
+    /// Print a shell completion script, generated from this command line.
+    #[command(hide = true)]
+    Completions(CompletionsArgs),
+    /// Print a man page (roff), or write every page to a directory.
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Install, e.g.: cnitest completions bash > /etc/bash_completion.d/cnitest")]
+pub struct CompletionsArgs {
+    /// The shell the script is for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Install, e.g.: cnitest man --dir /usr/local/share/man/man1")]
+pub struct ManArgs {
+    /// The page of this subcommand (run, list, exec, ...) [default: the page of cnitest itself].
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+
+    /// Write every page (cnitest.1, cnitest-run.1, ...) into DIR instead of printing one.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -88,7 +114,12 @@ pub struct RunArgs {
     pub jobs: Option<usize>,
 
     /// Seconds each plugin call may take before its process group is killed.
-    #[arg(long, value_name = "SECS", default_value = "10")]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "10",
+        allow_negative_numbers = true
+    )]
     pub timeout: f64,
 
     /// Warnings fail the run.
@@ -298,7 +329,12 @@ pub struct ExecArgs {
     pub valid: Vec<String>,
 
     /// Seconds each plugin call may take before its process group is killed.
-    #[arg(long, value_name = "SECS", default_value = "10")]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "10",
+        allow_negative_numbers = true
+    )]
     pub timeout: f64,
 
     /// Which CNI_* variables are set: as the spec's table says, or all six as libcni does.

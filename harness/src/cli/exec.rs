@@ -95,14 +95,28 @@ fn attachment_command(
             )));
         }
     }
+    // Read before a namespace is made, so that a typo leaves nothing behind.
+    let cni_args = match &args.cni_args {
+        Some(s) => Some(parse_cni_args(s).map_err(|e| usage(format!("--cni-args: {e}")))?),
+        None => None,
+    };
+    let capability_args = match &args.capability_args {
+        Some(s) => Some(parse_capability_args(s)?),
+        None => None,
+    };
     let netns = match (&args.netns, args.new_netns) {
         (Some(p), _) => Some(p.clone()),
         (None, true) => {
             let path = netns::pinned_path(&container_id);
             netns::create(&path).map_err(|e| {
+                let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
+                    "; exec acts on the machine's own namespaces, as cnitool does: run it as root (sudo)"
+                } else {
+                    ""
+                };
                 Fail(
                     exit::SETUP,
-                    format!("creating network namespace {}: {e}", path.display()),
+                    format!("creating network namespace {}: {e}{hint}", path.display()),
                 )
             })?;
             eprintln!("cnitest exec: created network namespace {}", path.display());
@@ -126,11 +140,11 @@ fn attachment_command(
         )));
     }
     let mut attachment = Attachment::new(container_id, netns.as_deref(), args.ifname.clone());
-    if let Some(s) = &args.cni_args {
-        attachment.cni_args = parse_cni_args(s).map_err(|e| usage(format!("--cni-args: {e}")))?;
+    if let Some(parsed) = cni_args {
+        attachment.cni_args = parsed;
     }
-    if let Some(s) = &args.capability_args {
-        attachment.capability_args = parse_capability_args(s)?;
+    if let Some(parsed) = capability_args {
+        attachment.capability_args = parsed;
     }
     let outcome = match command {
         ExecCommand::Add => {
@@ -143,6 +157,21 @@ fn attachment_command(
                 eprintln!("cnitest exec: ADD failed; running DEL to clean up (R-CHAIN-3)");
                 if let Err(del) = runtime.del_after_failed_add(network, &attachment, trace) {
                     eprintln!("cnitest exec: the clean-up DEL failed too: {del}");
+                }
+            }
+            // A namespace made for an ADD that failed holds nothing anyone can use.
+            if added.is_err()
+                && args.new_netns
+                && let Some(path) = &netns
+            {
+                match netns::delete(path) {
+                    Ok(()) => {
+                        eprintln!("cnitest exec: removed network namespace {}", path.display())
+                    }
+                    Err(e) => eprintln!(
+                        "cnitest exec: removing network namespace {}: {e}",
+                        path.display()
+                    ),
                 }
             }
             added.map(Some)

@@ -1,20 +1,27 @@
 //! The command line: parsing, dispatch, and exit statuses. Thin: the work
 //! is done by the library modules.
 
+pub mod about;
 pub mod args;
+mod docgen;
 mod exec;
 pub mod exit;
 mod netns;
+pub mod rootless;
 mod run;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use args::{Cli, Commands};
 
 /// Parses the command line, runs it, and returns the exit status.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = about::command().try_get_matches().and_then(|matches| {
+        Cli::from_arg_matches(&matches)
+            .map(|cli| (cli, matches.subcommand_name().map(str::to_owned)))
+    });
+    let (cli, name) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
@@ -25,11 +32,20 @@ pub fn main() -> i32 {
             };
         }
     };
+    // Before anything spawns a thread: a user namespace can only be entered single-threaded.
+    if rootless::needs_namespaces(&cli.command) {
+        if let Err(e) = rootless::enter() {
+            eprintln!("cnitest {}: {e}", name.unwrap_or_default());
+            return exit::SETUP;
+        }
+    }
     match &cli.command {
         Commands::Run(args) => run::run(args),
         Commands::List(args) => run::list(args),
         Commands::Exec(args) => exec::run(args),
         Commands::Clean(args) => clean(args.kept),
+        Commands::Completions(args) => docgen::completions(args),
+        Commands::Man(args) => docgen::man(args),
     }
 }
 

@@ -54,7 +54,7 @@ pub fn list(args: &ListArgs) -> i32 {
             }
         },
     };
-    print!("{text}");
+    let _ = std::io::stdout().write_all(text.as_bytes());
     exit::OK
 }
 
