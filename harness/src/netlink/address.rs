@@ -30,9 +30,22 @@ pub struct Address {
 }
 
 impl Address {
+    /// `IFAPROT_KERNEL_LO`: a loopback address the kernel generated when
+    /// `lo` came up.
+    pub const PROTO_KERNEL_LO: u8 = 1;
     /// `IFAPROT_KERNEL_LL`: a link-local address the kernel generated.
     pub const PROTO_KERNEL_LL: u8 = 3;
     pub const FLAG_TENTATIVE: u32 = 0x40;
+
+    /// A loopback address (`127.0.0.1/8`, `::1/128`) the kernel gave `lo`
+    /// when it came up; older kernels do not say, so the addresses
+    /// themselves are the guess there.
+    pub fn is_kernel_loopback(&self) -> bool {
+        self.protocol == Address::PROTO_KERNEL_LO
+            || (self.protocol == 0
+                && (self.address.to_string() == "127.0.0.1/8"
+                    || self.address.to_string() == "::1/128"))
+    }
 
     /// An IPv6 link-local address the kernel made by itself when the link
     /// came up, as the kernel says (`IFA_PROTO`, since Linux 6.3). Older

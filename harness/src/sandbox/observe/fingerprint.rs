@@ -6,6 +6,9 @@
 //!   promiscuity, address flags and lifetimes, route flags: they change by
 //!   themselves (a link comes up asynchronously, DAD finishes, a recreated
 //!   link gets a new index). Links are named by name everywhere instead.
+//! - the loopback addresses the kernel gives `lo` when it comes up, which
+//!   stay when it goes down again: a plugin that sets `lo` up and down
+//!   leaves them, but did not make them.
 //! - IPv6 link-local addresses the kernel made when a link came up, and the
 //!   `fe80::/64` routes the kernel adds for them: they derive from a link's
 //!   random MAC and appear with a delay. A link a plugin leaves behind is
@@ -204,7 +207,10 @@ impl Fingerprint {
 /// The kernel says so (Linux 6.3 on); before, an address it would have
 /// made from the link's MAC is taken for the kernel's.
 fn is_kernel_link_local(address: &Address, macs: &BTreeMap<u32, MacAddr>) -> bool {
-    address.is_kernel_link_local()
+    // Loopback's own addresses come and stay with `lo` going up: the
+    // kernel's doing, as link-local addresses are.
+    address.is_kernel_loopback()
+        || address.is_kernel_link_local()
         || (address.protocol == 0
             && macs
                 .get(&address.index)

@@ -197,6 +197,7 @@ pub fn distinct_addresses(ctx: &Ctx<'_>) -> Vec<Finding> {
     };
     let mut out = Vec::new();
     let mut seen: Vec<(String, String)> = Vec::new();
+    let configured = serde_json::to_string(&ctx.driver.target.conf).unwrap_or_default();
     for (name, run) in ctx.runs {
         let Some(call) = &run.put else { continue };
         let Stdout::Json(value) = &call.stdout else {
@@ -215,6 +216,19 @@ pub fn distinct_addresses(ctx: &Ctx<'_>) -> Vec<Finding> {
         };
         for ip in r.ips {
             let addr = ip.address.addr().to_string();
+            // An address the configuration itself names (static IPAM) is
+            // the configuration's choice for every container, not an
+            // allocation the plugin failed to lock.
+            if configured.contains(&format!("\"{addr}/"))
+                || configured.contains(&format!("\"{addr}\""))
+            {
+                continue;
+            }
+            // Loopback addresses are every namespace's own: two containers
+            // each with 127.0.0.1 share nothing.
+            if ip.address.addr().is_loopback() {
+                continue;
+            }
             if let Some((other, _)) = seen.iter().find(|(_, a)| *a == addr) {
                 out.push(ctx.finding(
                     "P-ADD-8",
