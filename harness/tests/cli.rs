@@ -113,3 +113,57 @@ fn a_reader_that_stops_early_is_no_error() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+/// `--baseline`: a file with a typo is a usage error naming its line; a
+/// result the file does not expect, or an entry the run no longer bears
+/// out, fails the run; a file that matches lets it pass.
+#[test]
+fn a_baseline_gates_on_differences_in_either_direction() {
+    let plugins = crate::support::reference_plugins();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |baseline: &str| {
+        let path = dir.path().join("b.toml");
+        std::fs::write(&path, baseline).unwrap();
+        let out = Command::new(cnitest_exe())
+            .args(["run", "--quiet", "--filter", "version/answer", "--versions"])
+            .args(["1.0.0", "--cni-path"])
+            .arg(&plugins)
+            .arg("--plugin")
+            .arg(plugins.join("cni-reference"))
+            .arg("--baseline")
+            .arg(&path)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (code, stderr) = run(
+        "plugin = \"cni-reference\"\n\n[[expect]]\ncase = \"version/answer\"\nverdit = \"warn\"\n",
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("b.toml: line 5"),
+        "names the entry's line: {stderr}"
+    );
+    assert!(stderr.contains("verdit"), "names the field: {stderr}");
+
+    // The reference plugin passes version/answer: an entry saying it warns is out of date.
+    let stale = "[[expect]]\ncase = \"version/answer\"\nverdict = \"warn\"\nkind = \"library-deviation\"\nreason = \"r\"\n";
+    let (code, stderr) = run(stale);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("0 known findings as it says, 1 differ"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("version/answer 1.0.0: pass"), "{stderr}");
+
+    let (code, stderr) = run("plugin = \"cni-reference\"\n");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("0 known findings as it says, 0 differ"),
+        "{stderr}"
+    );
+}

@@ -97,6 +97,10 @@ pub struct RunArgs {
     )]
     pub cni_path: String,
 
+    /// CNI_IFNAME of the container interface (e.g. `lo` for the loopback plugin).
+    #[arg(long, value_name = "NAME", default_value = "eth0")]
+    pub ifname: String,
+
     /// Only these spec versions (comma-separated) [default: every version the plugin advertises].
     #[arg(long, value_name = "V,...", value_delimiter = ',')]
     pub versions: Vec<String>,
@@ -158,6 +162,12 @@ pub struct RunArgs {
     /// With --snapshots: accept the answers of this run as the new snapshots.
     #[arg(long, requires = "snapshots")]
     pub update_snapshots: bool,
+
+    /// Gate on differences from the known results in FILE rather than on verdicts: a warn, fail
+    /// or error it does not name, or a named result with another verdict, fails the run (exit 1).
+    /// The file's format is in docs/baseline.md; fixtures/upstream/*.baseline.toml are examples.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -12,12 +12,13 @@ use crate::runtime::env::split_paths;
 use crate::runtime::find::find_plugin;
 use crate::sandbox::{self, LinkKinds};
 use crate::spec::Version;
+use crate::suite::baseline::{Baseline, Difference};
 use crate::suite::case::{self, Case};
 use crate::suite::plan::{Selection, parse_partition};
 use crate::suite::runner::{self, RunError, RunOptions};
 use crate::suite::snapshot;
 use crate::suite::target::{REFERENCE_INTERFACE, Target};
-use crate::suite::verdict::Summary;
+use crate::suite::verdict::{CaseResult, Summary, Verdict};
 
 struct Fail(i32, String);
 
@@ -106,9 +107,20 @@ fn plugin_path(args: &RunArgs, cni_path: &[PathBuf]) -> Result<PathBuf, Fail> {
 fn run_suite(args: &RunArgs) -> Result<i32, Fail> {
     let cni_path = split_paths(&args.cni_path);
     let plugin = plugin_path(args, &cni_path)?;
-    let target = Target::new(&plugin, args.config.as_deref(), args.role, &cni_path)
+    let mut target = Target::new(&plugin, args.config.as_deref(), args.role, &cni_path)
         .map_err(|e| usage(e.0))?;
+    if let Some(problem) = crate::spec::names::interface_name_problem(&args.ifname) {
+        return Err(usage(format!("--ifname {:?}: {problem}", args.ifname)));
+    }
+    target.ifname = args.ifname.clone();
     let cases = load_cases(&args.cases)?;
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+            Some(Baseline::load(path, &ids).map_err(|e| usage(format!("--baseline {e}")))?)
+        }
+        None => None,
+    };
     let versions = if args.versions.is_empty() {
         None
     } else {
@@ -188,6 +200,9 @@ fn run_suite(args: &RunArgs) -> Result<i32, Fail> {
     );
     progress.done();
     let mut outcome = outcome;
+    if let Some(baseline) = &baseline {
+        baseline.forget_varying_answers(&mut outcome.results);
+    }
     if let Some(dir) = &args.snapshots {
         let mode = if args.update_snapshots {
             snapshot::Mode::Update
@@ -235,7 +250,41 @@ fn run_suite(args: &RunArgs) -> Result<i32, Fail> {
         );
         return Ok(128 + sandbox::signal::interrupting_signal().unwrap_or(2));
     }
+    if let (Some(path), Some(baseline)) = (&args.baseline, &baseline) {
+        return Ok(against_baseline(path, baseline, &outcome.results));
+    }
     Ok(exit_status(&Summary::of(&outcome.results)))
+}
+
+/// Reports the run's differences from its baseline: 1 when there are any,
+/// 3 when the only ones are the harness's own errors, as without a baseline.
+fn against_baseline(path: &Path, baseline: &Baseline, results: &[CaseResult]) -> i32 {
+    let c = baseline.compare(results);
+    eprintln!(
+        "cnitest run: baseline {}: {} known findings as it says, {} differ",
+        path.display(),
+        c.expected,
+        c.differences.len()
+    );
+    for d in &c.differences {
+        eprintln!("  {d}");
+    }
+    let harness_error = |d: &Difference| {
+        matches!(
+            d,
+            Difference::Unexpected {
+                verdict: Verdict::Error,
+                ..
+            }
+        )
+    };
+    if c.differences.is_empty() {
+        exit::OK
+    } else if c.differences.iter().all(harness_error) {
+        exit::SETUP
+    } else {
+        exit::FAILED
+    }
 }
 
 /// 1 when a case failed; 3 when the harness failed a case (never the
@@ -271,6 +320,9 @@ fn rerun_args(args: &RunArgs, target: &Target) -> String {
         out.push_str(&format!(" --role {r}"));
     }
     out.push_str(&format!(" --cni-path {}", args.cni_path));
+    if args.ifname != crate::suite::target::DEFAULT_IFNAME {
+        out.push_str(&format!(" --ifname {}", args.ifname));
+    }
     for d in &args.cases {
         out.push_str(&format!(" --cases {}", d.display()));
     }

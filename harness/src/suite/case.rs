@@ -413,7 +413,7 @@ pub fn parse(id: &str, source_name: &str, text: &str) -> Result<Case, CaseError>
 }
 
 /// toml's message, with the line number spelled out first.
-fn toml_message(text: &str, e: &toml::de::Error) -> String {
+pub(crate) fn toml_message(text: &str, e: &toml::de::Error) -> String {
     let line = e
         .span()
         .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);

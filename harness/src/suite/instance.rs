@@ -310,8 +310,13 @@ impl<'a> Execution<'a> {
             .iter()
             .map(|n| {
                 let (container, mut ifname) = placement(n);
-                if let (Some(name), "eth0") = (&self.case.ifname, ifname.as_str()) {
-                    ifname = name.clone();
+                if ifname == "eth0" {
+                    // The case's own name wins; else the run's (--ifname).
+                    ifname = self
+                        .case
+                        .ifname
+                        .clone()
+                        .unwrap_or_else(|| self.cx.target.ifname.clone());
                 }
                 let netns = sandbox.netns_path(&container).map(PathBuf::from);
                 (
@@ -359,7 +364,7 @@ impl<'a> Execution<'a> {
                             act.attachment
                         ));
                     };
-                    match kernel::act(sandbox, &act.action, att) {
+                    match kernel::act(sandbox, &act.action, att, self.role == Role::Chained) {
                         Ok(Some(identity)) => precreated = Some(identity),
                         Ok(None) => {}
                         Err(ActError::NotApplicable(why)) => {
@@ -394,6 +399,14 @@ impl<'a> Execution<'a> {
                         if !atts.contains_key(t) {
                             return Outcome::Error(format!("steps[{index}]: no attachment {t}"));
                         }
+                    }
+                    if run.prev_result == PrevResult::DoctoredMac
+                        && targets
+                            .iter()
+                            .any(|t| atts.get(t).is_some_and(|a| a.ifname == kernel::LOOPBACK))
+                    {
+                        self.cleanup(&driver, sandbox, &mut atts);
+                        return Outcome::Skip(kernel::LOOPBACK_REASON.to_owned());
                     }
                     let valid = gc_valid(run, &atts);
                     // Read just before the plugin under test runs (after the

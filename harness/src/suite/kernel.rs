@@ -128,11 +128,23 @@ pub fn verify(
     version: Version,
     creates_interface: bool,
 ) -> Result<Vec<Finding>, String> {
-    let parsed = CniResult::from_value(result, Some(version))
-        .map_err(|e| format!("the result cannot be read: {e}"))?;
-    let v1 = match parsed.to_v1() {
+    // A result the model cannot read is the plugin's fault, reported as
+    // such (add/result says exactly what is wrong with it); there is then
+    // nothing to compare with the kernel.
+    let v1 = match CniResult::from_value(result, Some(version))
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.to_v1().map_err(|e| e.to_string()))
+    {
         Ok(r) => r,
-        Err(e) => return Err(format!("the result cannot be read as 1.x: {e}")),
+        Err(why) => {
+            return Ok(vec![Finding::new(
+                "F-RES-1",
+                Level::Must.at(version),
+                format!(
+                    "the result cannot be read as a {version} result, so it cannot be compared with the kernel: {why}"
+                ),
+            )]);
+        }
     };
     let container = sandbox
         .container(&att.container)
@@ -179,13 +191,45 @@ impl From<&str> for ActError {
     }
 }
 
+/// The loopback device every network namespace is born with.
+pub const LOOPBACK: &str = "lo";
+
+/// Why tampering with CNI_IFNAME says nothing when it is the loopback
+/// device (a plugin such as upstream's loopback configures it).
+pub const LOOPBACK_REASON: &str = "CNI_IFNAME is lo, the loopback device every namespace is born with: it cannot be \
+pre-created or deleted, and its hardware address is all zeros and means nothing";
+
 /// Performs a sandbox action for an attachment. Returns, for
 /// `precreate-interface`, the link's index and MAC to compare later.
 pub fn act(
     sandbox: &mut Sandbox,
     action: &Action,
     att: &mut AttachmentState,
+    chained: bool,
 ) -> Result<Option<(u32, String)>, ActError> {
+    // P-CHECK-4 concerns what the plugin made or set: a chained plugin owns
+    // CNI_IFNAME's state only if it adjusted it (its result reports the
+    // interface otherwise than prevResult did).
+    if chained
+        && matches!(action, Action::DeleteLink | Action::ChangeMac)
+        && !adjusted_interface(att)
+    {
+        return Err(ActError::NotApplicable(format!(
+            "the plugin did not adjust {} (its result reports it as prevResult did), so tampering with it says nothing of the plugin",
+            att.ifname
+        )));
+    }
+    if att.ifname == LOOPBACK
+        && matches!(
+            action,
+            Action::PrecreateInterface
+                | Action::DeleteLink
+                | Action::ChangeMac
+                | Action::LaterPluginChangesMac
+        )
+    {
+        return Err(ActError::NotApplicable(LOOPBACK_REASON.to_owned()));
+    }
     if *action == Action::DeleteNetns {
         sandbox
             .delete_container_netns(&att.container)
@@ -198,18 +242,32 @@ pub fn act(
         return Ok(None);
     }
     if *action == Action::RemoveState {
-        let status = sandbox
+        let out = sandbox
             .command("find")
-            .args(["/var/lib/cni", "-mindepth", "1", "-type", "f", "-delete"])
-            .status()
+            .args([
+                "/var/lib/cni",
+                "-mindepth",
+                "1",
+                "-type",
+                "f",
+                "-print",
+                "-delete",
+            ])
+            .output()
             .map_err(|e| format!("removing the state files: {e}"))?;
-        return if status.success() {
-            Ok(None)
-        } else {
-            Err(ActError::Harness(format!(
-                "removing the state files: find {status}"
-            )))
-        };
+        if !out.status.success() {
+            return Err(ActError::Harness(format!(
+                "removing the state files: find {}",
+                out.status
+            )));
+        }
+        if out.stdout.is_empty() {
+            return Err(ActError::NotApplicable(
+                "the plugin keeps no state under /var/lib/cni, so there is no reservation to lose"
+                    .to_owned(),
+            ));
+        }
+        return Ok(None);
     }
     let container = sandbox
         .container(&att.container)
@@ -277,7 +335,12 @@ pub fn act(
             })?;
             let v1 = CniResult::from_value(result, None)
                 .map_err(|e| e.to_string())
-                .and_then(|r| r.to_v1().map_err(|e| e.to_string()))?;
+                .and_then(|r| r.to_v1().map_err(|e| e.to_string()))
+                .map_err(|e| {
+                    ActError::NotApplicable(format!(
+                        "the ADD result cannot be read ({e}); add/result reports it"
+                    ))
+                })?;
             let route = v1.routes.first().ok_or_else(|| {
                 ActError::NotApplicable(
                     "the result lists no route, so none can be removed".to_owned(),
@@ -338,6 +401,19 @@ fn short_name(prefix: &str, tag: &str) -> String {
     let mut name = format!("{prefix}{tag}");
     name.truncate(15);
     name
+}
+
+/// Whether a chained plugin's ADD result reports CNI_IFNAME otherwise than
+/// the prevResult it got (another MAC, another MTU): it adjusted it.
+fn adjusted_interface(att: &AttachmentState) -> bool {
+    let entry = |v: Option<&Value>| -> Option<Value> {
+        v?.get("interfaces")?
+            .as_array()?
+            .iter()
+            .find(|i| i.get("name").and_then(Value::as_str) == Some(att.ifname.as_str()))
+            .cloned()
+    };
+    entry(att.put_result.as_ref()) != entry(att.prev_sent.as_ref())
 }
 
 /// Makes what the plugin's configuration expects of the fake host: the

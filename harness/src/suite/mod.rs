@@ -2,6 +2,7 @@
 //! executes each case instance in its own sandbox, the named checks, and
 //! verdicts graded by the catalogue.
 
+pub mod baseline;
 pub mod case;
 pub mod checks;
 pub mod driver;

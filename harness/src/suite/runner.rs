@@ -160,7 +160,7 @@ pub fn calibrate(target: &Target, version: Version, timeout: Duration) -> Steady
             name: "a".into(),
             container: "a".into(),
             container_id: "cnitest-calibrate-a".into(),
-            ifname: "eth0".into(),
+            ifname: target.ifname.clone(),
             netns: sandbox.netns_path("a").map(PathBuf::from),
             netns_deleted: false,
             cached: None,

@@ -19,6 +19,8 @@ use crate::spec::{NetworkConfig, PluginConf};
 pub const REFERENCE_INTERFACE: &str = "cni-reference";
 /// The IPAM plugin default configurations delegate to when it is there.
 pub const REFERENCE_IPAM: &str = "cni-reference-ipam";
+/// CNI_IFNAME unless told otherwise.
+pub const DEFAULT_IFNAME: &str = "eth0";
 /// The `type` of the delegating plugin the suite plays in the ipam role.
 pub const DELEGATOR: &str = "cnitest-delegator";
 
@@ -44,6 +46,10 @@ pub struct Target {
     pub after: Vec<PluginConf>,
     /// Where the configuration came from, for reports.
     pub origin: String,
+    /// CNI_IFNAME of a case's first attachment (`--ifname`): `eth0`, or
+    /// `lo` for a plugin such as loopback that configures `lo` whatever it
+    /// is told.
+    pub ifname: String,
 }
 
 /// Why the target cannot be set up: bad usage or input (exit status 2).
@@ -171,6 +177,7 @@ fn from_config(
             conf: raws[index].clone(),
             after: net.plugins[index + 1..].to_vec(),
             origin,
+            ifname: DEFAULT_IFNAME.to_owned(),
         });
     }
     if let Some(index) = net
@@ -195,6 +202,7 @@ fn from_config(
             conf,
             after: Vec::new(),
             origin,
+            ifname: DEFAULT_IFNAME.to_owned(),
         });
     }
     let types: Vec<&str> = net.plugins.iter().map(PluginConf::plugin_type).collect();
@@ -242,6 +250,7 @@ fn default_target(plugin: PathBuf, name: String, role: Role, search: Vec<PathBuf
         conf,
         after: Vec::new(),
         origin: format!("the {role} role's default configuration"),
+        ifname: DEFAULT_IFNAME.to_owned(),
     }
 }
 
