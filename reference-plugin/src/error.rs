@@ -27,6 +27,20 @@ pub mod code {
     pub const NO_SUCH_INTERFACE: u32 = 106;
     /// A failure that a fault switch injected on purpose.
     pub const INJECTED: u32 = 110;
+    /// Added to a well-known code that the request's version does not
+    /// define yet (6 "failed to decode" at 0.4.0 becomes 126): 0.4.0 forbids
+    /// codes 1-99 it does not list (F-ERR-4), so the failure is told in a
+    /// code of our own, the later version's number still readable in it.
+    pub const LATER_VERSION_BASE: u32 = 120;
+
+    /// The code to answer at `version` for the failure whose spec code
+    /// (or our own) is `code`.
+    pub fn at_version(code: u32, version: Option<super::Version>) -> u32 {
+        match (super::WellKnown::from_code(u64::from(code)), version) {
+            (Some(known), Some(v)) if known.since() > v => LATER_VERSION_BASE + code,
+            _ => code,
+        }
+    }
 }
 
 /// One problem with one environment variable.
@@ -216,7 +230,9 @@ impl PluginError {
     }
 
     /// The error object, carrying the request's `cniVersion` (F-ERR-3) as
-    /// the request spelled it, even when we do not support it.
+    /// the request spelled it, even when we do not support it. Its code is
+    /// one the version defines, or one of ours (F-ERR-4); a request whose
+    /// version we cannot read gets the newest table's code.
     pub fn to_object(&self, cni_version: &str) -> ErrorObject {
         let (msg, details) = match self {
             PluginError::IncompatibleVersion {
@@ -239,7 +255,10 @@ impl PluginError {
         };
         ErrorObject {
             cni_version: Some(cni_version.to_owned()),
-            code: u64::from(self.code()),
+            code: u64::from(code::at_version(
+                self.code(),
+                Version::from_exact(cni_version),
+            )),
             msg,
             details,
         }
@@ -316,6 +335,32 @@ mod tests {
         });
         assert_eq!(err.code(), 11);
         assert_eq!(err.to_object("1.0.0").msg, "host-local: try later");
+    }
+
+    #[test]
+    fn codes_a_version_does_not_define_become_ours() {
+        let err = PluginError::config("name", "missing");
+        assert_eq!(err.to_object("1.0.0").code, 7);
+        assert_eq!(err.to_object("0.4.0").code, 127);
+        assert_eq!(err.to_object("0.1.0").code, 127);
+        // No version to read: the newest table.
+        assert_eq!(err.to_object("abc").code, 7);
+        let decode = PluginError::Decode("x".to_owned());
+        assert_eq!(decode.to_object("0.3.1").code, 126);
+        // Codes every version defines, and our own, stay.
+        let unsupported = PluginError::UnsupportedField {
+            key: "k".to_owned(),
+            value: "v".to_owned(),
+        };
+        assert_eq!(unsupported.to_object("0.2.0").code, 2);
+        assert_eq!(
+            PluginError::NoSuchInterface {
+                name: "eth0".to_owned()
+            }
+            .to_object("0.4.0")
+            .code,
+            106
+        );
     }
 
     #[test]

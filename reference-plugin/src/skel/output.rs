@@ -262,7 +262,8 @@ mod tests {
         ));
         assert_eq!(status, 1);
         let v: Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(v["code"], 6);
+        // 0.4.0 defines no code 6 (F-ERR-4): ours, 120 + 6.
+        assert_eq!(v["code"], 126);
         assert_eq!(v["cniVersion"], "0.4.0");
         assert!(
             err.contains("cni-reference: ADD: failed to decode"),
