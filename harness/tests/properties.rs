@@ -1,102 +1,242 @@
-//! Properties of the data model: parsing never panics, valid configurations
-//! round-trip with plugin-specific fields intact (R-REQ-6), conversions are
-//! lossless wherever the lower version can hold the result (F-CONV-*).
+//! Properties of our own parsing: no input makes it panic or hang; valid
+//! configurations of every version and shape round-trip with plugin-specific
+//! values exact (R-REQ-6); every mutation's declared class is what our own
+//! front-end model answers, for the documented reason; results convert
+//! between every pair of versions the same way whatever the path (F-CONV-*).
+//!
+//! Each property runs 10,000 cases (`PROPTEST_CASES` overrides); failures
+//! are kept in `harness/proptest-regressions/properties.txt` and replayed
+//! first on every run.
 
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use cnitest::fuzz::model::{Judged, judge};
+use cnitest::fuzz::mutation::{self, Mutation, Parts, Sites};
 use cnitest::fuzz::strategy::{
-    json_value, network_config, result_v1, result_v1_legacy_representable,
+    any_config, any_request, json_value, network_config, result_v1, result_v1_legacy_representable,
 };
 use cnitest::runtime::request::{self, EmptyRuntimeConfig, RequestParts};
 use cnitest::spec::result::{ResultKind, validate};
-use cnitest::spec::{CniResult, Command, NetworkConfig, Version};
+use cnitest::spec::{CniResult, Command, Level, NetworkConfig, Version};
 use proptest::prelude::*;
+use proptest::sample::subsequence;
+use proptest::test_runner::FileFailurePersistence;
 use serde_json::{Map, Value, json};
 
-fn config() -> ProptestConfig {
+const REGRESSIONS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/proptest-regressions/properties.txt"
+);
+
+/// No single input may take our parser this long: a hang, not a slow case.
+const NO_HANG: Duration = Duration::from_secs(5);
+
+fn config_cases() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(10_000);
     ProptestConfig {
-        cases: 2000,
-        failure_persistence: None,
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(REGRESSIONS))),
         ..ProptestConfig::default()
     }
 }
 
+/// A released subset of versions holding `v`: what a plugin advertises.
+fn advertising(v: Version, mut subset: Vec<Version>) -> Vec<Version> {
+    if !subset.contains(&v) {
+        subset.push(v);
+        subset.sort();
+    }
+    subset
+}
+
+fn versions() -> impl Strategy<Value = Vec<Version>> {
+    subsequence(Version::ALL.to_vec(), 0..=7)
+}
+
+/// A valid request and what its plugin advertises.
+fn advertised_request() -> impl Strategy<Value = (Version, Vec<Version>, Value)> {
+    (any_request(), versions()).prop_map(|((v, req), subset)| (v, advertising(v, subset), req))
+}
+
+/// A valid request, what its plugin advertises, whether its `ipam` section
+/// is its own, and a mutation of the request. The mutation strategy's
+/// costly parts are made once.
+fn mutated_request() -> impl Strategy<Value = (Version, Vec<Version>, bool, Value, Mutation)> {
+    let parts = Parts::new();
+    (advertised_request(), any::<bool>()).prop_flat_map(move |((v, supported, req), ipam_own)| {
+        let sites = Sites::of(&req, &["/opt/cni/bin".to_owned()], &supported);
+        let m = mutation::mutation(&sites, &parts);
+        (Just(v), Just(supported), Just(ipam_own), Just(req), m)
+    })
+}
+
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(config_cases())]
 
     #[test]
-    fn parsing_any_json_never_panics(value in json_value(4)) {
+    fn parsing_any_json_never_panics_nor_hangs(value in json_value(4)) {
+        let started = Instant::now();
+        let bytes = serde_json::to_vec(&value).unwrap();
         let _ = NetworkConfig::from_value(value.clone());
         let _ = CniResult::from_value(&value, Some(Version::V1_0_0));
         for v in Version::ALL {
             let _ = validate(&value, v, ResultKind::Attachment);
         }
+        let _ = judge(&bytes, &Version::ALL, false);
+        prop_assert!(started.elapsed() < NO_HANG, "{:?} for {}", started.elapsed(), value);
     }
 
     #[test]
-    fn parsing_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+    fn parsing_any_bytes_never_panics_nor_hangs(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let started = Instant::now();
         let _ = NetworkConfig::from_slice(&bytes);
+        let _ = judge(&bytes, &Version::ALL, true);
+        prop_assert!(started.elapsed() < NO_HANG);
     }
 
     #[test]
-    fn valid_configurations_round_trip(value in prop_oneof![
-        Just(Version::V0_3_1), Just(Version::V0_4_0), Just(Version::V1_0_0), Just(Version::V1_1_0)
-    ].prop_flat_map(network_config)) {
+    fn valid_configurations_round_trip((v, value) in any_config()) {
         let text = serde_json::to_string(&value).unwrap();
         let net = NetworkConfig::from_slice(text.as_bytes()).unwrap();
-        prop_assert_eq!(serde_json::to_string(&net.to_value()).unwrap(), text);
-        // R-REQ-6: what the plugin reads keeps every plugin-specific field,
-        // byte for byte.
-        for (i, plugin) in net.plugins.iter().enumerate() {
+        prop_assert_eq!(&net.cni_version, v.as_str());
+        prop_assert!(net.lints().is_empty(), "{:?}", net.lints());
+        if value.get("plugins").is_some() {
+            prop_assert_eq!(serde_json::to_string(&net.to_value()).unwrap(), text);
+        } else {
+            // A single configuration is wrapped into a list of one; the
+            // object itself is kept as written.
+            prop_assert_eq!(serde_json::to_string(net.plugins[0].raw()).unwrap(), text);
+        }
+        // R-REQ-6: what the plugin reads keeps every other field, byte for
+        // byte; R-REQ-2/3: runtimeConfig is exactly the capabilities
+        // declared and supplied, and capabilities are gone.
+        let objects: Vec<&Map<String, Value>> = match value.get("plugins") {
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
+            _ => value.as_object().into_iter().collect(),
+        };
+        let caps_args = json!({"mac": "02:00:00:00:00:01", "portMappings": []});
+        let caps_args = caps_args.as_object().unwrap();
+        for (i, (plugin, original)) in net.plugins.iter().zip(objects).enumerate() {
             let req = request::derive(&net, plugin, RequestParts {
                 command: Command::Add,
-                capability_args: &Map::new(),
+                capability_args: caps_args,
                 prev_result: None,
                 valid_attachments: None,
                 empty_runtime_config: EmptyRuntimeConfig::Omit,
             });
-            for (key, original) in value["plugins"][i].as_object().unwrap() {
-                if key != "capabilities" {
+            for (key, value) in original {
+                if !["capabilities", "cniVersion", "name"].contains(&key.as_str()) {
                     prop_assert_eq!(
                         serde_json::to_string(&req[key]).unwrap(),
-                        serde_json::to_string(original).unwrap(),
+                        serde_json::to_string(value).unwrap(),
                         "plugins[{}].{}", i, key
                     );
+                }
+            }
+            prop_assert!(!req.contains_key("capabilities"));
+            let declared: BTreeSet<&str> = plugin.capabilities().into_iter()
+                .filter(|(_, on)| *on).map(|(k, _)| k).collect();
+            let sent: BTreeSet<&str> = req.get("runtimeConfig").and_then(Value::as_object)
+                .map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
+            let supplied: BTreeSet<&str> = caps_args.keys().map(String::as_str).collect();
+            prop_assert_eq!(sent, &declared & &supplied);
+        }
+    }
+
+    #[test]
+    fn valid_requests_are_accepted_and_kept_exactly((v, supported, req) in advertised_request()) {
+        let bytes = serde_json::to_vec(&req).unwrap();
+        prop_assert_eq!(judge(&bytes, &supported, false), Judged::Accept { version: v });
+        let net = NetworkConfig::from_slice(&bytes).unwrap();
+        // Everything, prevResult and plugin-specific numbers included.
+        prop_assert_eq!(serde_json::to_vec(net.plugins[0].raw()).unwrap(), bytes);
+        if let Some(prev) = req.get("prevResult") {
+            let issues: Vec<_> = validate(prev, v, ResultKind::Attachment)
+                .into_iter()
+                .filter(|i| i.level == Level::Must && i.rule != "F-RES-2")
+                .collect();
+            prop_assert!(issues.is_empty(), "{:?}", issues);
+        }
+    }
+
+    #[test]
+    fn mutations_are_refused_for_their_documented_reason(
+        (v, supported, ipam_own, req, m) in mutated_request()
+    ) {
+        let started = Instant::now();
+        let cx = mutation::context(&req, v, &supported, ipam_own);
+        let expect = m.expect(&cx);
+        let applied = m.apply(&req);
+        let judged = judge(&applied.bytes, &supported, ipam_own);
+        let _ = NetworkConfig::from_slice(&applied.bytes);
+        prop_assert!(started.elapsed() < NO_HANG);
+        match &judged {
+            Judged::Accept { version } => {
+                prop_assert!(expect.success, "{} was accepted; expected {}", m.describe(), expect);
+                prop_assert!(expect.versions.contains(version), "{} served at {}", m.describe(), version);
+            }
+            Judged::Refuse { code, path, why } => {
+                prop_assert!(
+                    expect.admits_code(u64::from(*code)),
+                    "{}: our model answers code {} ({}: {}); the class says {}", m.describe(), code, path, why, expect
+                );
+                if !expect.success {
+                    prop_assert_eq!(path, &m.target(), "{}: refused for {}", m.describe(), why);
+                }
+            }
+        }
+        // Where the input is still JSON, the mutated JSON is what was sent.
+        if let Some(json) = &applied.json {
+            prop_assert_eq!(&serde_json::from_slice::<Value>(&applied.bytes).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn results_convert_the_same_whatever_the_path(r in result_v1()) {
+        let original = CniResult::V1(r);
+        for via in [Version::V0_3_0, Version::V0_3_1, Version::V0_4_0, Version::V1_0_0, Version::V1_1_0] {
+            let there = original.convert(via).unwrap();
+            prop_assert_eq!(there.version(), via);
+            // What conversion makes is itself a valid result of that version.
+            let issues: Vec<_> = validate(&there.to_value(), via, ResultKind::Attachment)
+                .into_iter()
+                .filter(|i| i.rule != "F-RES-2" || i.level == Level::Must)
+                .collect();
+            prop_assert!(issues.is_empty(), "{} at {}: {:?}", there.to_value(), via, issues);
+            prop_assert_eq!(there.convert(Version::V1_0_0).unwrap(), original.clone(), "via {}", via);
+            for to in Version::ALL {
+                match (original.convert(to), there.convert(to)) {
+                    (Ok(direct), Ok(indirect)) => prop_assert_eq!(direct, indirect, "{} -> {}", via, to),
+                    (Err(_), Err(_)) => {}
+                    (a, b) => prop_assert!(false, "to {} directly {:?}, via {} {:?}", to, a, via, b),
                 }
             }
         }
     }
 
     #[test]
-    fn generated_configurations_draw_no_lints(value in prop_oneof![
-        network_config(Version::V0_3_0), network_config(Version::V1_0_0), network_config(Version::V1_1_0)
-    ]) {
-        let net = NetworkConfig::from_value(value).unwrap();
-        prop_assert!(net.lints().is_empty(), "{:?}", net.lints());
-    }
-
-    #[test]
-    fn results_convert_down_and_up_losslessly(r in result_v1()) {
+    fn legacy_results_convert_between_every_pair(r in result_v1_legacy_representable()) {
         let original = CniResult::V1(r);
-        for to in [Version::V0_3_0, Version::V0_3_1, Version::V0_4_0, Version::V1_1_0] {
-            let there = original.convert(to).unwrap();
-            prop_assert_eq!(there.version(), to);
-            let back = there.convert(Version::V1_0_0).unwrap();
-            prop_assert_eq!(&back, &original, "via {}", to);
-            // What conversion makes is itself a valid result of that version.
-            let issues: Vec<_> = validate(&there.to_value(), to, ResultKind::Attachment)
+        let direct: Vec<CniResult> = Version::ALL
+            .iter()
+            .map(|to| original.convert(*to).unwrap())
+            .collect();
+        for (to, d) in Version::ALL.iter().zip(&direct) {
+            let issues: Vec<_> = validate(&d.to_value(), *to, ResultKind::Attachment)
                 .into_iter()
-                .filter(|v| v.rule != "F-RES-2" || v.level == cnitest::spec::Level::Must)
+                .filter(|i| i.level == Level::Must && i.rule != "F-RES-2")
                 .collect();
-            prop_assert!(issues.is_empty(), "{} at {}: {:?}", there.to_value(), to, issues);
+            prop_assert!(issues.is_empty(), "{}: {:?}", to, issues);
         }
-    }
-
-    #[test]
-    fn results_survive_the_legacy_versions(r in result_v1_legacy_representable()) {
-        let original = CniResult::V1(r);
-        for to in [Version::V0_1_0, Version::V0_2_0] {
-            let there = original.convert(to).unwrap();
-            prop_assert_eq!(there.convert(Version::V1_0_0).unwrap(), original.clone(), "via {}", to);
-            prop_assert_eq!(CniResult::from_value(&there.to_value(), None).unwrap(), there);
+        for (from, there) in Version::ALL.iter().zip(&direct) {
+            prop_assert_eq!(&CniResult::from_value(&there.to_value(), None).unwrap(), there);
+            for (to, d) in Version::ALL.iter().zip(&direct) {
+                prop_assert_eq!(&there.convert(*to).unwrap(), d, "{} -> {}", from, to);
+            }
         }
     }
 
@@ -104,6 +244,17 @@ proptest! {
     fn results_serialise_and_parse_back(r in result_v1()) {
         let original = CniResult::V1(r);
         prop_assert_eq!(CniResult::from_value(&original.to_value(), None).unwrap(), original);
+    }
+
+    #[test]
+    fn lists_of_every_version_draw_no_lints(
+        value in prop_oneof![
+            network_config(Version::V0_3_0), network_config(Version::V0_4_0),
+            network_config(Version::V1_0_0), network_config(Version::V1_1_0)
+        ]
+    ) {
+        let net = NetworkConfig::from_value(value).unwrap();
+        prop_assert!(net.lints().is_empty(), "{:?}", net.lints());
     }
 }
 
@@ -160,4 +311,11 @@ fn conversion_table_snapshot() {
         // know serde_json's arbitrary-precision numbers.
         insta::assert_snapshot!("conversion_table", serde_json::to_string_pretty(&Value::Object(table)).unwrap());
     });
+}
+
+/// The regressions file proptest replays is where the README says.
+#[test]
+fn regressions_live_beside_the_readme() {
+    let dir = std::path::Path::new(REGRESSIONS).parent().unwrap();
+    assert!(dir.join("README.md").is_file(), "{}", dir.display());
 }

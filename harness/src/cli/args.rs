@@ -29,6 +29,8 @@ pub enum Commands {
     Exec(ExecArgs),
     /// Remove what a killed run left behind (namespaces' processes, temp dirs).
     Clean(CleanArgs),
+    /// Fuzz the plugin's configuration parsing with generated and mutated configurations.
+    Fuzz(FuzzArgs),
     /// Print a shell completion script, generated from this command line.
     #[command(hide = true)]
     Completions(CompletionsArgs),

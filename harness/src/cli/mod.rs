@@ -6,6 +6,7 @@ pub mod args;
 mod docgen;
 mod exec;
 pub mod exit;
+mod fuzz;
 mod netns;
 pub mod rootless;
 mod run;
@@ -44,6 +45,7 @@ pub fn main() -> i32 {
         Commands::List(args) => run::list(args),
         Commands::Exec(args) => exec::run(args),
         Commands::Clean(args) => clean(args.kept),
+        Commands::Fuzz(args) => fuzz::run(args),
         Commands::Completions(args) => docgen::completions(args),
         Commands::Man(args) => docgen::man(args),
     }

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -90,6 +91,24 @@ pub struct Driver<'a> {
     /// The case's changes to every request of the plugin under test.
     pub case_set: BTreeMap<String, Value>,
     pub case_remove: Vec<String>,
+    /// Turns every request of the plugin under test into other bytes.
+    pub rewrite: Option<Rewrite>,
+}
+
+/// Rewrites the request the plugin under test would read into the bytes it
+/// is sent, and the JSON they still hold if any: how the fuzz campaign sends
+/// broken configurations through the list's ordinary machinery (the
+/// `prevResult` and `runtimeConfig` of the moment included).
+#[derive(Clone)]
+pub struct Rewrite(pub Arc<RewriteFn>);
+
+/// Request in, (bytes sent, the JSON they still hold) out.
+pub type RewriteFn = dyn Fn(&Value) -> (Vec<u8>, Option<Value>) + Send + Sync;
+
+impl std::fmt::Debug for Rewrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rewrite(..)")
+    }
 }
 
 /// Capability values the suite supplies for capabilities a configuration
@@ -137,6 +156,7 @@ impl<'a> Driver<'a> {
             stub_dir,
             case_set: BTreeMap::new(),
             case_remove: Vec::new(),
+            rewrite: None,
         }
     }
 
@@ -448,9 +468,13 @@ impl<'a> Driver<'a> {
             remove_path(&mut req, path);
         }
         let request = Value::Object(req);
-        match &step.stdin {
-            Some(raw) => (env, raw.clone().into_bytes(), None),
-            None => {
+        match (&step.stdin, &self.rewrite) {
+            (Some(raw), _) => (env, raw.clone().into_bytes(), None),
+            (None, Some(rewrite)) => {
+                let (bytes, json) = (rewrite.0)(&request);
+                (env, bytes, json)
+            }
+            (None, None) => {
                 let bytes = serde_json::to_vec(&request).unwrap_or_default();
                 (env, bytes, Some(request))
             }
