@@ -4,6 +4,7 @@ mod action;
 mod cli;
 mod docs;
 mod exec;
+mod fuzz;
 mod interop;
 mod netlink;
 mod observe;
