@@ -3,7 +3,8 @@
 //! breaks them on some inputs only, the campaign finds it and shrinks the
 //! input to one a person reads at a glance (minimal in the field that
 //! matters, everything else gone). The same seed makes the same campaign,
-//! and `cnitest fuzz` exits like `cnitest run`.
+//! and `cnitest fuzz` exits like `cnitest run` (0, 1, 2, 3, and 130 after
+//! Ctrl-C).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -574,4 +575,33 @@ fn ctrl_c_ends_a_campaign_and_leaves_nothing() {
     assert!(in_root.is_empty(), "left in the run root: {in_root:?}");
     assert_eq!(machine_links(), links);
     assert_eq!(named_netns(), netns);
+}
+
+/// Where the harness cannot make its sandboxes, the campaign does not
+/// start: status 3, naming what failed, and no report.
+#[test]
+fn a_harness_that_cannot_set_up_exits_3() {
+    require_root();
+    let bin = reference_plugins();
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = config(tmp.path(), "cni-reference", &[]);
+    // No directory can be made below a character device.
+    let out = fuzz_cmd(&[
+        "--plugin",
+        &bin.join("cni-reference").display().to_string(),
+        "--cni-path",
+        &bin.display().to_string(),
+        "--config",
+        conf.to_str().unwrap(),
+        "--cases",
+        "3",
+        "-q",
+    ])
+    .env(RUN_ROOT_ENV, "/dev/null/cnitest")
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/dev/null/cnitest"), "{stderr}");
+    assert!(out.stdout.is_empty(), "{}", show(&out));
 }

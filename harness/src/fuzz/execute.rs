@@ -384,10 +384,20 @@ fn run_in(
     } else {
         names
     };
-    let steady = renamed(
+    // Under the network name the plugin under test read, and the one the
+    // plugins around it read: a mutated name reaches only the former.
+    let mut steady = renamed(
         bench.steady,
         &bench.seed.target.network,
         &case.network_name(bench.seed),
+    );
+    steady.0.extend(
+        renamed(
+            bench.steady,
+            &bench.seed.target.network,
+            &case.variant.network,
+        )
+        .0,
     );
     let observing = Instant::now();
     let left = kernel::settled_leftovers(sandbox, &baseline, &watched, &steady, false)?;
@@ -584,5 +594,28 @@ fn answer_text(call: &Call) -> String {
         crate::runtime::Answer::Error(e) => format!("error {e}"),
         crate::runtime::Answer::Broken(b) => b.to_string(),
         crate::runtime::Answer::Success(_) => "success".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_an_input_states() {
+        let v = |s: &str| stated_version(s.as_bytes());
+        assert_eq!(
+            v(r#"{"cniVersion":"0.4.0","name":"n"}"#),
+            Some(Version::V0_4_0)
+        );
+        // Without one, libcni reads 0.1.0 (catalogue 13.15).
+        assert_eq!(v(r#"{"name":"n"}"#), Some(Version::V0_1_0));
+        // Nothing a plugin could read a version from.
+        assert_eq!(v(r#"{"cniVersion":"abc"}"#), None);
+        assert_eq!(v(r#"{"cniVersion":4}"#), None);
+        assert_eq!(v(r#"{"cniVersion":"0.4.0"}x"#), None);
+        assert_eq!(v(r#"{"cniVersion":"0.4"#), None);
+        assert_eq!(v("[]"), None);
+        assert_eq!(v(""), None);
     }
 }
