@@ -631,6 +631,8 @@ impl<'a> Execution<'a> {
         if run.repeat.is_some() {
             // Which attachment got which address varies from run to run:
             // the attachment's own names go, and the answers are sorted.
+            // Host-side MACs go unnumbered: a shared bridge takes the MAC of
+            // whichever port the race made it take.
             let mut all: Vec<Value> = runs
                 .iter()
                 .filter_map(|(n, r)| {
@@ -640,6 +642,11 @@ impl<'a> Execution<'a> {
                         if let Some(p) = &att.netns {
                             redactor = redactor.with_literal(&p.display().to_string(), "[netns]");
                         }
+                    }
+                    if let Some(call) = &r.put
+                        && let crate::runtime::output::Stdout::Json(v) = &call.stdout
+                    {
+                        redactor.host_macs_unnumbered(v);
                     }
                     one(&mut redactor, n, r)
                 })

@@ -23,6 +23,8 @@ pub struct Redactor {
     /// Names the configuration gives (a bridge's name): pinned, not random.
     pinned_names: BTreeSet<String>,
     macs: BTreeMap<String, String>,
+    /// How many MACs got a numbered placeholder.
+    numbered: usize,
     host_names: BTreeMap<String, String>,
 }
 
@@ -75,6 +77,29 @@ impl Redactor {
         }
     }
 
+    /// Gives the MACs of the host-side interfaces a result names (those
+    /// without a `sandbox`) one unnumbered placeholder. For the answers of
+    /// ADDs run at once: a bridge takes the MAC of one of its ports, and
+    /// which one depends on the order the ADDs happened to run in, so
+    /// whether two host MACs are equal is the kernel's race, not an answer.
+    pub fn host_macs_unnumbered(&mut self, result: &Value) {
+        let Some(Value::Array(ifaces)) = result.get("interfaces") else {
+            return;
+        };
+        for iface in ifaces {
+            let in_sandbox = iface
+                .get("sandbox")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty());
+            if let (false, Some(mac)) = (in_sandbox, iface.get("mac").and_then(Value::as_str))
+                && is_mac(mac)
+            {
+                self.macs
+                    .insert(mac.to_ascii_lowercase(), "[host-mac]".to_owned());
+            }
+        }
+    }
+
     /// The value with every varying string replaced.
     pub fn value(&mut self, v: &Value) -> Value {
         match v {
@@ -120,12 +145,15 @@ impl Redactor {
                 && (i == 0 || !hex_at(bytes, i - 1))
             {
                 let mac = s[i..i + 17].to_ascii_lowercase();
-                let next = self.macs.len() + 1;
-                let placeholder = self
-                    .macs
-                    .entry(mac)
-                    .or_insert_with(|| format!("[mac-{next}]"))
-                    .clone();
+                let placeholder = match self.macs.get(&mac) {
+                    Some(p) => p.clone(),
+                    None => {
+                        self.numbered += 1;
+                        let p = format!("[mac-{}]", self.numbered);
+                        self.macs.insert(mac, p.clone());
+                        p
+                    }
+                };
                 out.push_str(&placeholder);
                 i += 17;
             } else {
@@ -186,6 +214,23 @@ mod tests {
         assert_eq!(
             r.value(&v),
             json!({"interfaces": [{"name": "eth0", "mac": "[mac-1]"}], "msg": "eth0 has [mac-1], not [mac-2]"})
+        );
+    }
+
+    #[test]
+    fn host_macs_can_go_unnumbered_the_others_keep_their_numbers() {
+        let result = json!({"interfaces": [
+            {"name": "cni0", "mac": "0a:00:00:00:00:01"},
+            {"name": "veth1", "mac": "0A:00:00:00:00:01"},
+            {"name": "eth0", "mac": "0a:00:00:00:00:02", "sandbox": "/run/netns/x"}]});
+        let mut r = Redactor::default();
+        r.host_macs_unnumbered(&result);
+        assert_eq!(
+            r.value(&result),
+            json!({"interfaces": [
+                {"name": "cni0", "mac": "[host-mac]"},
+                {"name": "veth1", "mac": "[host-mac]"},
+                {"name": "eth0", "mac": "[mac-1]", "sandbox": "/run/netns/x"}]})
         );
     }
 
