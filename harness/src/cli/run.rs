@@ -155,12 +155,10 @@ fn run_suite(args: &RunArgs) -> Result<i32, Fail> {
     let timeout = Duration::from_secs_f64(args.timeout);
     sandbox::signal::install()
         .map_err(|e| Fail(exit::SETUP, format!("installing signal handlers: {e}")))?;
-    let probe = runner::probe(&target, timeout).map_err(|RunError::Setup(why)| {
-        Fail(
-            exit::SETUP,
-            format!("{why}\ncnitest makes network and mount namespaces: run it as root (sudo), or enable unprivileged user namespaces"),
-        )
-    })?;
+    // Privileges are settled by now (root, or a user namespace that
+    // `rootless::enter` proved can make namespaces): the reason is the whole story.
+    let probe =
+        runner::probe(&target, timeout).map_err(|RunError::Setup(why)| Fail(exit::SETUP, why))?;
     let missing_kinds = LinkKinds::get()
         .missing()
         .keys()
