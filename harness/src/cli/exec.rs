@@ -2,12 +2,12 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
 use super::args::{ExecArgs, ExecCommand};
 use super::exit;
+use super::fail::{self, Fail, usage};
 use super::netns;
 use crate::runtime::call::{Call, PluginFailure};
 use crate::runtime::env::{parse_cni_args, split_paths};
@@ -16,21 +16,8 @@ use crate::runtime::{Attachment, GcAttachment, ListError, Runtime};
 use crate::spec::names::{interface_name_problem, is_identifier};
 use crate::spec::{ErrorObject, NetworkConfig, Version, WellKnown};
 
-/// A message for the user and the exit status that goes with it.
-struct Fail(i32, String);
-
 pub fn run(args: &ExecArgs) -> i32 {
-    match exec(args) {
-        Ok(code) => code,
-        Err(Fail(code, message)) => {
-            eprintln!("cnitest exec: {message}");
-            code
-        }
-    }
-}
-
-fn usage(message: impl Into<String>) -> Fail {
-    Fail(exit::USAGE, message.into())
+    fail::finish("exec", exec(args))
 }
 
 fn exec(args: &ExecArgs) -> Result<i32, Fail> {
@@ -362,14 +349,9 @@ fn load_network(args: &ExecArgs) -> Result<NetworkConfig, Fail> {
 }
 
 fn build_runtime(args: &ExecArgs) -> Result<Runtime, Fail> {
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(usage(format!(
-            "--timeout {}: must be a positive number of seconds",
-            args.timeout
-        )));
-    }
+    let timeout = fail::timeout(args.timeout)?;
     let mut runtime = Runtime::new(split_paths(&args.cni_path), args.cache_dir.clone());
-    runtime.timeout = Duration::from_secs_f64(args.timeout);
+    runtime.timeout = timeout;
     runtime.env_profile = args.env_profile;
     runtime.empty_runtime_config = args.empty_runtime_config;
     Ok(runtime)

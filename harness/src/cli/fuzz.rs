@@ -1,32 +1,20 @@
 //! `cnitest fuzz`: the campaign against a plugin's configuration parsing.
 
 use std::io::Write;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::args::{FuzzArgs, ListFormat};
 use super::exit;
+use super::fail::{self, Fail, usage};
 use crate::fuzz::report::{self, Setup};
 use crate::fuzz::{Options, Seed, campaign};
 use crate::report::{Progress, ProgressMode};
 use crate::runtime::env::split_paths;
 use crate::sandbox;
-use crate::suite::runner::{self, RunError};
 use crate::suite::target::Target;
 
-struct Fail(i32, String);
-
-fn usage(message: impl Into<String>) -> Fail {
-    Fail(exit::USAGE, message.into())
-}
-
 pub fn run(args: &FuzzArgs) -> i32 {
-    match fuzz(args) {
-        Ok(code) => code,
-        Err(Fail(code, message)) => {
-            eprintln!("cnitest fuzz: {message}");
-            code
-        }
-    }
+    fail::finish("fuzz", fuzz(args))
 }
 
 fn fuzz(args: &FuzzArgs) -> Result<i32, Fail> {
@@ -36,28 +24,13 @@ fn fuzz(args: &FuzzArgs) -> Result<i32, Fail> {
     if args.cases == 0 {
         return Err(usage("--cases 0: at least one configuration"));
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(usage(format!(
-            "--timeout {}: must be a positive number of seconds",
-            args.timeout
-        )));
-    }
-    let jobs = match args.jobs {
-        Some(0) => return Err(usage("--jobs 0: at least one")),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let timeout = fail::timeout(args.timeout)?;
+    let jobs = fail::jobs(args.jobs)?;
     let seed = args.seed.unwrap_or_else(clock_seed);
     if !args.quiet {
         eprintln!("cnitest fuzz: seed {seed}");
     }
-    let timeout = Duration::from_secs_f64(args.timeout);
-    sandbox::signal::install()
-        .map_err(|e| Fail(exit::SETUP, format!("installing signal handlers: {e}")))?;
-    // Privileges are settled by now (root, or a user namespace that
-    // `rootless::enter` proved can make namespaces): the reason is the whole story.
-    let probe =
-        runner::probe(&target, timeout).map_err(|RunError::Setup(why)| Fail(exit::SETUP, why))?;
+    let probe = fail::probe(&target, timeout)?;
     if let Some(problem) = &probe.problem {
         eprintln!("cnitest fuzz: VERSION: {problem}; fuzzed as a 0.1.0-only plugin (R-VER-1)");
     }

@@ -6,6 +6,7 @@ pub mod args;
 mod docgen;
 mod exec;
 pub mod exit;
+mod fail;
 mod fuzz;
 mod netns;
 pub mod rootless;

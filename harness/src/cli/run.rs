@@ -3,10 +3,10 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::args::{ListArgs, ListFormat, RunArgs};
 use super::exit;
+use super::fail::{self, Fail, usage};
 use crate::report::{self, RunInfo};
 use crate::runtime::env::split_paths;
 use crate::runtime::find::find_plugin;
@@ -15,25 +15,13 @@ use crate::spec::Version;
 use crate::suite::baseline::{Baseline, Difference};
 use crate::suite::case::{self, Case};
 use crate::suite::plan::{Selection, parse_partition};
-use crate::suite::runner::{self, RunError, RunOptions};
+use crate::suite::runner::{self, RunOptions};
 use crate::suite::snapshot;
 use crate::suite::target::{REFERENCE_INTERFACE, Target};
 use crate::suite::verdict::{CaseResult, Summary, Verdict};
 
-struct Fail(i32, String);
-
-fn usage(message: impl Into<String>) -> Fail {
-    Fail(exit::USAGE, message.into())
-}
-
 pub fn run(args: &RunArgs) -> i32 {
-    match run_suite(args) {
-        Ok(code) => code,
-        Err(Fail(code, message)) => {
-            eprintln!("cnitest run: {message}");
-            code
-        }
-    }
+    fail::finish("run", run_suite(args))
 }
 
 pub fn list(args: &ListArgs) -> i32 {
@@ -141,24 +129,9 @@ fn run_suite(args: &RunArgs) -> Result<i32, Fail> {
         .map(parse_partition)
         .transpose()
         .map_err(|e| usage(format!("--partition {e}")))?;
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(usage(format!(
-            "--timeout {}: must be a positive number of seconds",
-            args.timeout
-        )));
-    }
-    let jobs = match args.jobs {
-        Some(0) => return Err(usage("--jobs 0: at least one")),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let timeout = Duration::from_secs_f64(args.timeout);
-    sandbox::signal::install()
-        .map_err(|e| Fail(exit::SETUP, format!("installing signal handlers: {e}")))?;
-    // Privileges are settled by now (root, or a user namespace that
-    // `rootless::enter` proved can make namespaces): the reason is the whole story.
-    let probe =
-        runner::probe(&target, timeout).map_err(|RunError::Setup(why)| Fail(exit::SETUP, why))?;
+    let timeout = fail::timeout(args.timeout)?;
+    let jobs = fail::jobs(args.jobs)?;
+    let probe = fail::probe(&target, timeout)?;
     let missing_kinds = LinkKinds::get()
         .missing()
         .keys()
