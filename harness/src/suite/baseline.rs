@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::spec::Version;
-use crate::suite::case::toml_message;
+use crate::suite::case::{line_at, toml_message};
 use crate::suite::{CaseResult, Verdict};
 
 /// Why a result is in the baseline: what a reader of the baseline needs to
@@ -179,11 +179,7 @@ impl Baseline {
             toml::from_str(text).map_err(|e| format!("{name}: {}", toml_message(text, &e)))?;
         let mut entries: Vec<Entry> = Vec::new();
         for spanned in file.expect {
-            let line = text[..spanned.span().start.min(text.len())]
-                .matches('\n')
-                .count()
-                + 1;
-            let place = format!("{name}:{line}");
+            let place = format!("{name}:{}", line_at(text, spanned.span().start));
             let entry = spanned.into_inner();
             let bad = |why: String| format!("{place}: {why}");
             if !case_ids.contains(&entry.case.as_str()) {
@@ -213,24 +209,21 @@ impl Baseline {
             };
             let mut verdicts = BTreeSet::new();
             for v in names {
-                let verdict = match v.as_str() {
-                    "pass" => Verdict::Pass,
-                    "warn" => Verdict::Warn,
-                    "fail" => Verdict::Fail,
-                    "skip" => Verdict::Skip,
-                    "error" => {
+                let known = [Verdict::Pass, Verdict::Warn, Verdict::Fail, Verdict::Skip];
+                match known.into_iter().find(|k| k.as_str() == v) {
+                    Some(verdict) => verdicts.insert(verdict),
+                    None if v == Verdict::Error.as_str() => {
                         return Err(bad(
                             "verdict: error is the harness's failure, never a plugin's known result"
                                 .into(),
                         ));
                     }
-                    other => {
+                    None => {
                         return Err(bad(format!(
-                            "verdict: {other:?}; one of pass, warn, fail, skip, or a list of them"
+                            "verdict: {v:?}; one of pass, warn, fail, skip, or a list of them"
                         )));
                     }
                 };
-                verdicts.insert(verdict);
             }
             if verdicts.iter().all(|v| *v == Verdict::Pass) {
                 return Err(bad(

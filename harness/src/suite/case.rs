@@ -412,11 +412,14 @@ pub fn parse(id: &str, source_name: &str, text: &str) -> Result<Case, CaseError>
     validate(id, source_name, file).map_err(err)
 }
 
+/// The 1-based line of byte `offset` in `text`.
+pub(crate) fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
 /// toml's message, with the line number spelled out first.
 pub(crate) fn toml_message(text: &str, e: &toml::de::Error) -> String {
-    let line = e
-        .span()
-        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let line = e.span().map(|s| line_at(text, s.start));
     let msg = e.message().trim_end().to_owned();
     match line {
         Some(l) => format!("line {l}: {msg}"),

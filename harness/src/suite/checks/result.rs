@@ -197,7 +197,10 @@ pub fn distinct_addresses(ctx: &Ctx<'_>) -> Vec<Finding> {
     };
     let mut out = Vec::new();
     let mut seen: Vec<(String, String)> = Vec::new();
-    let configured = serde_json::to_string(&ctx.driver.target.conf).unwrap_or_default();
+    let mut configured = Vec::new();
+    for v in ctx.driver.target.conf.values() {
+        strings_in(v, &mut configured);
+    }
     for (name, run) in ctx.runs {
         let Some(call) = &run.put else { continue };
         let Stdout::Json(value) = &call.stdout else {
@@ -219,8 +222,9 @@ pub fn distinct_addresses(ctx: &Ctx<'_>) -> Vec<Finding> {
             // An address the configuration itself names (static IPAM) is
             // the configuration's choice for every container, not an
             // allocation the plugin failed to lock.
-            if configured.contains(&format!("\"{addr}/"))
-                || configured.contains(&format!("\"{addr}\""))
+            if configured
+                .iter()
+                .any(|s| s.split('/').next() == Some(addr.as_str()))
             {
                 continue;
             }
@@ -240,6 +244,16 @@ pub fn distinct_addresses(ctx: &Ctx<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Every string `v` holds, at any depth.
+fn strings_in<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|i| strings_in(i, out)),
+        Value::Object(map) => map.values().for_each(|i| strings_in(i, out)),
+        _ => {}
+    }
 }
 
 /// P-VER-1, P-VER-2: the VERSION answer.
