@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path as FsPath, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -15,12 +15,12 @@ use serde_json::{Map, Value, json};
 use super::execute::{Bench, Executed, FuzzFinding, Timing, execute, lifecycle};
 use super::generate::{FuzzCase, Generator};
 use super::oracle::AnswerKind;
-use super::shrink::{Shrunk, Symptom, shrink};
+use super::shrink::{Symptom, shrink};
 use super::variant::Seed;
 use crate::spec::{Level, NetworkConfig, Version};
 use crate::suite::kernel::Steady;
-use crate::suite::runner;
 use crate::suite::verdict::Verdict;
+use crate::suite::{runner, workers};
 
 /// How a campaign is run.
 #[derive(Debug, Clone)]
@@ -240,40 +240,24 @@ pub fn run(
         output_limit: opts.output_limit,
         steady: &steady,
     };
-    let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<CaseRecord>>> = Mutex::new(vec![None; cases.len()]);
     let found_wanted = AtomicBool::new(false);
-    let enough = || found_wanted.load(Ordering::SeqCst);
-    std::thread::scope(|scope| {
-        for _ in 0..opts.jobs.max(1) {
-            scope.spawn(|| {
-                loop {
-                    if stop() || enough() {
-                        break;
-                    }
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(case) = cases.get(i) else { break };
-                    let executed = execute(&bench, case);
-                    let record = CaseRecord {
-                        description: case.describe(seed),
-                        verdict: executed.verdict(),
-                        case: case.clone(),
-                        executed,
-                    };
-                    if let Some(w) = &opts.wanted
-                        && classed(&record).any(|(k, f)| w.wants(&k, f.level))
-                    {
-                        found_wanted.store(true, Ordering::SeqCst);
-                    }
-                    on_case(&record);
-                    if let Ok(mut s) = slots.lock() {
-                        s[i] = Some(record);
-                    }
-                }
-            });
+    let stop_or_enough = || stop() || found_wanted.load(Ordering::SeqCst);
+    let slots = workers::each(&cases, opts.jobs, &stop_or_enough, |_, case| {
+        let executed = execute(&bench, case);
+        let record = CaseRecord {
+            description: case.describe(seed),
+            verdict: executed.verdict(),
+            case: case.clone(),
+            executed,
+        };
+        if let Some(w) = &opts.wanted
+            && classed(&record).any(|(k, f)| w.wants(&k, f.level))
+        {
+            found_wanted.store(true, Ordering::SeqCst);
         }
+        on_case(&record);
+        Some(record)
     });
-    let slots = slots.into_inner().unwrap_or_default();
     let interrupted = stop();
     let records: Vec<CaseRecord> = slots.into_iter().flatten().collect();
     let duration = started.elapsed();
@@ -344,8 +328,6 @@ fn shrink_all(
     stop: &(dyn Fn() -> bool + Sync),
 ) {
     let by_index: BTreeMap<u32, &CaseRecord> = records.iter().map(|r| (r.case.index, r)).collect();
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, Shrunk)>> = Mutex::new(Vec::new());
     let keys: Vec<Option<(ClassKey, u32)>> = classes
         .iter()
         .map(|c| {
@@ -356,39 +338,23 @@ fn shrink_all(
             wanted.then(|| (c.key.clone(), c.cases[0]))
         })
         .collect();
-    std::thread::scope(|scope| {
-        for _ in 0..opts.jobs.max(1) {
-            scope.spawn(|| {
-                loop {
-                    if stop() {
-                        break;
-                    }
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(entry) = keys.get(i) else {
-                        break;
-                    };
-                    let Some((key, index)) = entry else {
-                        continue;
-                    };
-                    let Some(record) = by_index.get(index) else {
-                        continue;
-                    };
-                    let shrunk = shrink(
-                        bench,
-                        record.case.clone(),
-                        record.executed.clone(),
-                        &key.symptom(),
-                        opts.shrink_budget,
-                        stop,
-                    );
-                    if let Ok(mut d) = done.lock() {
-                        d.push((i, shrunk));
-                    }
-                }
-            });
-        }
+    let done = workers::each(&keys, opts.jobs, stop, |_, entry| {
+        let (key, index) = entry.as_ref()?;
+        let record = by_index.get(index)?;
+        Some(shrink(
+            bench,
+            record.case.clone(),
+            record.executed.clone(),
+            &key.symptom(),
+            opts.shrink_budget,
+            stop,
+        ))
     });
-    for (i, shrunk) in done.into_inner().unwrap_or_default() {
+    for (i, shrunk) in done
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((i, s?)))
+    {
         let Some(class) = classes.get_mut(i) else {
             continue;
         };

@@ -248,19 +248,13 @@ fn run_in(
     let mut atts = BTreeMap::new();
     atts.insert(
         "a".to_owned(),
-        AttachmentState {
-            name: "a".to_owned(),
-            container: "a".to_owned(),
-            container_id: format!("cnitest-fuzz-{}", case.index),
-            ifname: "eth0".to_owned(),
-            netns: sandbox.netns_path("a").map(PathBuf::from),
-            netns_deleted: false,
-            cached: None,
-            put_result: None,
-            prev_sent: None,
-            needs_del: false,
-            add_failed: false,
-        },
+        AttachmentState::new(
+            "a",
+            "a",
+            format!("cnitest-fuzz-{}", case.index),
+            target.ifname.clone(),
+            sandbox.netns_path("a").map(PathBuf::from),
+        ),
     );
     let names = vec!["a".to_owned()];
     let observing = Instant::now();

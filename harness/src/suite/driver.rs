@@ -48,6 +48,30 @@ pub struct AttachmentState {
 }
 
 impl AttachmentState {
+    /// An attachment not yet added: `name` in `container` (the sandbox
+    /// namespace whose path is `netns`).
+    pub fn new(
+        name: &str,
+        container: &str,
+        container_id: String,
+        ifname: String,
+        netns: Option<PathBuf>,
+    ) -> AttachmentState {
+        AttachmentState {
+            name: name.to_owned(),
+            container: container.to_owned(),
+            container_id,
+            ifname,
+            netns,
+            netns_deleted: false,
+            cached: None,
+            put_result: None,
+            prev_sent: None,
+            needs_del: false,
+            add_failed: false,
+        }
+    }
+
     pub fn runtime_attachment(&self) -> Attachment {
         Attachment::new(
             self.container_id.clone(),

@@ -321,19 +321,13 @@ impl<'a> Execution<'a> {
                 let netns = sandbox.netns_path(&container).map(PathBuf::from);
                 (
                     n.clone(),
-                    AttachmentState {
-                        name: n.clone(),
-                        container: container.clone(),
-                        container_id: format!("cnitest-{slug}-{container}"),
+                    AttachmentState::new(
+                        n,
+                        &container,
+                        format!("cnitest-{slug}-{container}"),
                         ifname,
                         netns,
-                        netns_deleted: false,
-                        cached: None,
-                        put_result: None,
-                        prev_sent: None,
-                        needs_del: false,
-                        add_failed: false,
-                    },
+                    ),
                 )
             })
             .collect();

@@ -16,6 +16,7 @@ pub mod runner;
 pub mod snapshot;
 pub mod target;
 pub mod verdict;
+pub mod workers;
 
 pub use case::Case;
 pub use plan::{Instance, Selection};

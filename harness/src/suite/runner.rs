@@ -3,8 +3,7 @@
 //! `--jobs` at a time, until done or interrupted.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -16,6 +15,7 @@ use super::kernel::{self, Steady};
 use super::plan::{self, Instance, Selection};
 use super::target::Target;
 use super::verdict::CaseResult;
+use super::workers;
 use crate::runtime::call::Answer;
 use crate::runtime::{Namespaces, Runtime};
 use crate::sandbox::Sandbox;
@@ -156,19 +156,13 @@ pub fn calibrate(target: &Target, version: Version, timeout: Duration) -> Steady
         runtime.timeout = timeout;
         runtime.namespaces = Namespaces(sandbox.plugin_namespaces());
         let driver = Driver::new(target, version, runtime, scratch.path().to_owned(), None);
-        let mut att = super::driver::AttachmentState {
-            name: "a".into(),
-            container: "a".into(),
-            container_id: "cnitest-calibrate-a".into(),
-            ifname: target.ifname.clone(),
-            netns: sandbox.netns_path("a").map(PathBuf::from),
-            netns_deleted: false,
-            cached: None,
-            put_result: None,
-            prev_sent: None,
-            needs_del: false,
-            add_failed: false,
-        };
+        let mut att = super::driver::AttachmentState::new(
+            "a",
+            "a",
+            "cnitest-calibrate-a".into(),
+            target.ifname.clone(),
+            sandbox.netns_path("a").map(PathBuf::from),
+        );
         let names = vec!["a".to_owned()];
         let before = kernel::snapshot(&sandbox, &names).ok()?;
         let mut after = Vec::new();
@@ -231,27 +225,11 @@ pub fn run(
         keep_failed: opts.keep_failed,
         snapshots: opts.snapshots,
     };
-    let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; plan.len()]);
-    std::thread::scope(|scope| {
-        for _ in 0..opts.jobs.max(1) {
-            scope.spawn(|| {
-                loop {
-                    if stop() {
-                        break;
-                    }
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(inst) = plan.get(i) else { break };
-                    let r = instance::run(inst, &cx);
-                    on_result(&r);
-                    if let Ok(mut s) = slots.lock() {
-                        s[i] = Some(r);
-                    }
-                }
-            });
-        }
+    let slots = workers::each(&plan, opts.jobs, stop, |_, inst| {
+        let r = instance::run(inst, &cx);
+        on_result(&r);
+        Some(r)
     });
-    let slots = slots.into_inner().unwrap_or_default();
     let interrupted = slots.iter().any(Option::is_none);
     RunOutcome {
         probe,
